@@ -1,0 +1,768 @@
+"""Green-list watermark detection (Kirchenbauer et al. 2023) with the project's published scheme (DESIGN §5).
+
+The claimant says its model was watermarked: at every step a secret key and the previous token split the
+vocabulary into a "green" share γ and a red rest, and generation favoured green tokens. Text from that model
+therefore holds more green (previous token, token) pairs than the γ share that any other text holds by
+chance. We count them: over T scored pairs with S green,
+
+    z = (S − γT) / sqrt(T γ (1 − γ)),   p = P[Binomial(T, γ) ≥ S]   (exact, one-sided).
+
+Choices that keep the statistics honest (each is explained in docs/forensics/watermark.md):
+
+* the first token of a sequence has no previous token and is not scored;
+* each distinct (previous token, token) pair is scored once per document (and once across the pool), because
+  repeated phrases repeat their green/red status and would otherwise inflate z on ordinary text;
+* a document is flagged when z > threshold *and* the exact p agrees (p < the normal tail at the threshold), so
+  short texts where the normal approximation overstates are not flagged on a handful of tokens;
+* the sliding-window search for a watermarked span tests many windows, so its best window is judged by a
+  Bonferroni-adjusted p (raw p × number of windows tested) against the same tail probability: the chance that
+  an unwatermarked document shows a flagged window is no higher than that of a single z > threshold test.
+
+All hashing is vectorised with numpy uint64 arithmetic, which wraps modulo 2**64 exactly like the reference.
+Inputs are streamed in batches of documents; the pooled count of distinct pairs spills to disk beyond a memory
+budget, so memory stays bounded whatever the input size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from forensics.common import (
+    CONSISTENT,
+    INCONCLUSIVE,
+    NO_EVIDENCE,
+    ForensicsInputError,
+    InputFile,
+    Progress,
+    Run,
+    no_progress,
+)
+from forensics.text.outputs import BadLineLog, OutputRecord, iter_outputs
+
+ANALYSIS = "text.watermark"
+SCHEME = "tribunal-splitmix64-v1"
+
+GOLDEN = 0x9E3779B97F4A7C15
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+MASK64 = 2**64 - 1
+# Pairs are packed as (prev << 32) | token for exact de-duplication in one uint64; no tokenizer comes close.
+MAX_TOKEN_ID = 2**32 - 1
+
+BATCH_TOKENS = 1_000_000  # tokens hashed per numpy batch: big enough to amortise overhead, small in memory
+BATCH_DOCS = 8192
+POOL_MEMORY_PAIRS = 16_000_000  # distinct pairs kept in RAM (128 MB) before the pool spills to disk
+POOL_BUCKETS = 256
+MAX_DOCUMENTS = 10_000  # documents listed in the result; beyond it the strongest are kept and all are counted
+MAX_SERIES = 8  # documents whose z-curve is stored for charts
+SERIES_POINTS = 200
+HISTOGRAM_EDGES = [x / 2 for x in range(-12, 61)]  # per-document z from -6 to 30 in steps of 0.5
+INCONCLUSIVE_POOLED_Z = 3.0
+
+
+# --------------------------------------------------------------------------------------------------------
+# The scheme
+
+
+def parse_key(key: int | str) -> int:
+    """The watermark key as an unsigned 64-bit integer, from an int, a decimal string or a 0x-hex string."""
+    if isinstance(key, bool):
+        raise ForensicsInputError("the watermark key must be an integer, not a boolean")
+    if isinstance(key, int):
+        value = key
+    elif isinstance(key, str):
+        text = key.strip().replace("_", "")
+        try:
+            value = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+        except ValueError:
+            raise ForensicsInputError(f"the watermark key {key!r} is not a decimal or 0x-hexadecimal integer") from None
+    else:
+        raise ForensicsInputError("the watermark key must be an integer (decimal or 0x-hex)")
+    if not 0 <= value <= MASK64:
+        raise ForensicsInputError("the watermark key must be an unsigned 64-bit integer (0 to 2**64 - 1)")
+    return value
+
+
+def green_threshold(gamma: float) -> int:
+    """The integer t with ``h < gamma * 2**64  <=>  h < t`` for every 64-bit h (exact, no float rounding)."""
+    if not isinstance(gamma, int | float) or isinstance(gamma, bool) or not 0.0 < float(gamma) < 1.0:
+        raise ForensicsInputError(f"gamma (the green share) must be strictly between 0 and 1, got {gamma!r}")
+    return math.ceil(Fraction(float(gamma)) * 2**64)
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """Vectorised splitmix64 finaliser over a uint64 array (numpy uint64 arithmetic wraps modulo 2**64)."""
+    z = x + np.uint64(GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+def green_mask(key: int, prev: np.ndarray, tokens: np.ndarray, gamma: float) -> np.ndarray:
+    """Whether each (prev, token) pair is green under ``key`` and ``gamma`` (boolean array)."""
+    return _green(
+        parse_key(key), np.asarray(prev, dtype=np.uint64), np.asarray(tokens, dtype=np.uint64), green_threshold(gamma)
+    )
+
+
+def _green(key: int, prev: np.ndarray, tokens: np.ndarray, threshold: int) -> np.ndarray:
+    mixed = np.uint64(key) ^ (prev * np.uint64(GOLDEN)) ^ tokens
+    return splitmix64(mixed) < np.uint64(threshold)
+
+
+def z_score(green: int | np.ndarray, scored: int | np.ndarray, gamma: float) -> Any:
+    """z = (S − γT) / sqrt(T γ (1 − γ)); NaN where T = 0 (callers turn it into None)."""
+    s = np.asarray(green, dtype=np.float64)
+    t = np.asarray(scored, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (s - gamma * t) / np.sqrt(t * gamma * (1.0 - gamma))
+
+
+def binomial_p(green: int | np.ndarray, scored: int | np.ndarray, gamma: float) -> Any:
+    """Exact one-sided p = P[Binomial(T, γ) ≥ S]."""
+    return stats.binom.sf(np.asarray(green) - 1, np.asarray(scored), gamma)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Scoring a batch of documents
+
+
+@dataclass
+class _Scored:
+    """Scored pairs of one batch: which positions count, which are green, and which document they belong to."""
+
+    doc_of: np.ndarray  # document index (within the batch) of each scored pair
+    position: np.ndarray  # token index within its document of each scored pair (the pair's second token)
+    green: np.ndarray  # bool per scored pair
+    pair_key: np.ndarray  # packed (prev << 32) | token per scored pair
+    scored: np.ndarray  # T per document
+    green_count: np.ndarray  # S per document
+
+
+def _score_batch(arrays: Sequence[np.ndarray], key: int, threshold: int) -> _Scored:
+    lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+    n_docs = len(arrays)
+    flat = np.concatenate(arrays).astype(np.uint64) if n_docs else np.zeros(0, dtype=np.uint64)
+    doc_start = np.zeros(n_docs, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=doc_start[1:])
+    # A pair at flat index i is (flat[i-1], flat[i]); it is valid unless i is the first token of its document.
+    valid = np.ones(len(flat), dtype=bool)
+    valid[doc_start[lengths > 0]] = False
+    index = np.flatnonzero(valid)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)[index]
+    pair_key = (flat[index - 1] << np.uint64(32)) | flat[index]
+    # Keep the first occurrence of each distinct pair within its document: sort by (document, pair) and take
+    # the smallest index of every run of equal keys.
+    order = np.lexsort((pair_key, doc_of))
+    sorted_key = pair_key[order]
+    sorted_doc = doc_of[order]
+    run_start = np.ones(len(order), dtype=bool)
+    run_start[1:] = (sorted_key[1:] != sorted_key[:-1]) | (sorted_doc[1:] != sorted_doc[:-1])
+    starts = np.flatnonzero(run_start)
+    first = np.minimum.reduceat(order, starts) if len(order) else order
+    first.sort()
+    kept_index = index[first]
+    kept_doc = doc_of[first]
+    kept_key = pair_key[first]
+    green = _green(key, flat[kept_index - 1], flat[kept_index], threshold)
+    return _Scored(
+        doc_of=kept_doc,
+        position=kept_index - doc_start[kept_doc],
+        green=green,
+        pair_key=kept_key,
+        scored=np.bincount(kept_doc, minlength=n_docs),
+        green_count=np.bincount(kept_doc[green], minlength=n_docs),
+    )
+
+
+def score_tokens(tokens: Sequence[int] | np.ndarray, *, key: int | str, gamma: float = 0.25) -> dict[str, Any]:
+    """Score one token sequence: T, S, z and exact p (no window search). Handy for experts and fixtures."""
+    array = _checked_array(np.asarray(tokens, dtype=np.int64), "the sequence")
+    scored = _score_batch([array], parse_key(key), green_threshold(gamma))
+    t, s = int(scored.scored[0]), int(scored.green_count[0])
+    return {"T": t, "S": s, "z": _num(z_score(s, t, gamma)), "p_value": _num(binomial_p(s, t, gamma))}
+
+
+def _checked_array(array: np.ndarray, where: str) -> np.ndarray:
+    if array.size and (int(array.max()) > MAX_TOKEN_ID or int(array.min()) < 0):
+        raise ForensicsInputError(f"{where}: token ids must be between 0 and 2**32 - 1")
+    return array
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sliding-window search
+
+
+@dataclass
+class _WindowCandidate:
+    size: int  # scored pairs in the window
+    start: int  # index into the document's scored pairs
+    green: int
+    tests: int  # windows tested for this document (all sizes)
+
+
+def _window_candidates(green: np.ndarray, min_window: int) -> list[_WindowCandidate]:
+    """Best window of each size min_window·2^k below T, scanned with a stride of a quarter of the size."""
+    total = len(green)
+    counts = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(green, out=counts[1:])
+    found: list[tuple[int, int, int]] = []
+    tests = 0
+    size = min_window
+    while size < total:
+        stride = max(1, size // 4)
+        starts = np.arange(0, total - size + 1, stride)
+        if starts[-1] != total - size:
+            starts = np.append(starts, total - size)
+        window_green = counts[starts + size] - counts[starts]
+        best = int(np.argmax(window_green))
+        found.append((size, int(starts[best]), int(window_green[best])))
+        tests += len(starts)
+        size *= 2
+    return [_WindowCandidate(size, start, count, tests) for size, start, count in found]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Pooled distinct pairs with bounded memory
+
+
+class _PairPool:
+    """Distinct (prev, token) pairs across all documents, exact, with memory bounded by ``memory_pairs``.
+
+    Pairs are buffered and de-duplicated in RAM; once the distinct set outgrows the budget it is spilled into
+    hash buckets on disk, each of which is de-duplicated on its own at the end.
+    """
+
+    def __init__(self, memory_pairs: int = POOL_MEMORY_PAIRS, buckets: int = POOL_BUCKETS) -> None:
+        self.memory_pairs = max(1024, memory_pairs)
+        self.buckets = buckets
+        self._parts: list[np.ndarray] = []
+        self._buffered = 0
+        self._spill_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def spilled(self) -> bool:
+        return self._spill_dir is not None
+
+    def add(self, keys: np.ndarray) -> None:
+        if not len(keys):
+            return
+        self._parts.append(keys)
+        self._buffered += len(keys)
+        if self._buffered > self.memory_pairs:
+            self._compact()
+
+    def _compact(self) -> None:
+        merged = np.unique(np.concatenate(self._parts))
+        self._parts, self._buffered = [merged], len(merged)
+        if self.spilled or len(merged) > self.memory_pairs // 2:
+            self._spill(merged)
+            self._parts, self._buffered = [], 0
+
+    def _bucket_of(self, keys: np.ndarray) -> np.ndarray:
+        return (splitmix64(keys) >> np.uint64(56)).astype(np.int64) % self.buckets
+
+    def _spill(self, keys: np.ndarray) -> None:
+        if self._spill_dir is None:
+            self._spill_dir = tempfile.TemporaryDirectory(prefix="tribunal-watermark-")
+        bucket = self._bucket_of(keys)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(self.buckets + 1))
+        for number in range(self.buckets):
+            part = keys[order[bounds[number] : bounds[number + 1]]]
+            if len(part):
+                with open(Path(self._spill_dir.name) / f"{number:03d}.u64", "ab") as handle:
+                    part.tofile(handle)
+
+    def count(self, key: int, threshold: int) -> tuple[int, int]:
+        """(distinct pairs, distinct green pairs) over everything added; removes any spill files."""
+        total = green = 0
+        try:
+            if self.spilled and self._parts:
+                self._spill(np.unique(np.concatenate(self._parts)))
+            chunks: list[np.ndarray]
+            if self._spill_dir is not None:
+                directory = Path(self._spill_dir.name)
+                chunks = [np.fromfile(path, dtype=np.uint64) for path in sorted(directory.glob("*.u64"))]
+            else:
+                chunks = [np.concatenate(self._parts)] if self._parts else []
+            for chunk in chunks:
+                distinct = np.unique(chunk)
+                total += len(distinct)
+                green += int(
+                    _green(key, distinct >> np.uint64(32), distinct & np.uint64(MAX_TOKEN_ID), threshold).sum()
+                )
+        finally:
+            self.close()
+        return total, green
+
+    def close(self) -> None:
+        self._parts = []
+        if self._spill_dir is not None:
+            self._spill_dir.cleanup()
+            self._spill_dir = None
+
+
+# --------------------------------------------------------------------------------------------------------
+# The analysis
+
+
+@dataclass
+class _Settings:
+    key: int
+    gamma: float
+    threshold: int
+    z_threshold: float
+    p_threshold: float
+    window: int
+
+
+@dataclass(order=True)
+class _Ranked:
+    """Heap entry: documents ordered by strength of evidence (smaller p, then larger z, first)."""
+
+    strength: tuple[float, float]
+    line: int
+    payload: dict[str, Any] = field(compare=False)
+
+
+@dataclass
+class _Tally:
+    """Everything the streaming pass accumulates; bounded in size."""
+
+    documents: list[_Ranked] = field(default_factory=list)  # min-heap of the strongest MAX_DOCUMENTS
+    series: list[_Ranked] = field(default_factory=list)  # min-heap of the strongest flagged curves
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(len(HISTOGRAM_EDGES) - 1, dtype=np.int64))
+    below: int = 0
+    above: int = 0
+    n_documents: int = 0
+    n_scored_documents: int = 0
+    n_flagged: int = 0
+    n_window_flagged: int = 0
+    tokens: int = 0
+    strongest_p: float = 1.0
+    strongest_id: str | None = None
+    short_documents: int = 0
+
+
+def _num(value: Any) -> float | None:
+    """A JSON-safe float: NaN and infinities become None."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _push(heap: list[_Ranked], item: _Ranked, limit: int) -> None:
+    if len(heap) < limit:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
+
+
+def _series(green: np.ndarray, positions: np.ndarray, width: int, gamma: float) -> dict[str, Any]:
+    """Windowed and cumulative z along one document, at most SERIES_POINTS points."""
+    total = len(green)
+    counts = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(green, out=counts[1:])
+    width = max(1, min(width, total))
+    ends = np.unique(np.linspace(width, total, num=min(SERIES_POINTS, total - width + 1)).round().astype(np.int64))
+    window_z = z_score(counts[ends] - counts[ends - width], width, gamma)
+    cumulative_z = z_score(counts[ends], ends, gamma)
+    return {
+        "width": int(width),
+        "position": [int(p) + 1 for p in positions[ends - 1]],
+        "window_z": [_num(v) for v in window_z],
+        "cumulative_z": [_num(v) for v in cumulative_z],
+    }
+
+
+@dataclass
+class _Window:
+    """The best window of one document, judged by its Bonferroni-adjusted p."""
+
+    start: int  # token index (inclusive) in the document
+    end: int  # token index (exclusive)
+    scored: int
+    green: int
+    z: float | None
+    p_value: float
+    p_adjusted: float
+    tests: int
+    flagged: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "T": self.scored,
+            "S": self.green,
+            "z": self.z,
+            "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
+            "tests": self.tests,
+            "flagged": self.flagged,
+        }
+
+
+def _best_window(
+    candidates: list[_WindowCandidate], p_values: np.ndarray, positions: np.ndarray, settings: _Settings
+) -> _Window | None:
+    if not candidates:
+        return None
+    best_index = int(np.argmin(p_values))
+    best = candidates[best_index]
+    raw_p = float(p_values[best_index])
+    adjusted = min(1.0, raw_p * best.tests)
+    return _Window(
+        start=int(positions[best.start]),
+        end=int(positions[best.start + best.size - 1]) + 1,
+        scored=best.size,
+        green=best.green,
+        z=_num(z_score(best.green, best.size, settings.gamma)),
+        p_value=raw_p,
+        p_adjusted=adjusted,
+        tests=best.tests,
+        flagged=adjusted < settings.p_threshold,
+    )
+
+
+def _finish_batch(
+    batch: list[OutputRecord], arrays: list[np.ndarray], settings: _Settings, pool: _PairPool, tally: _Tally
+) -> None:
+    scored = _score_batch(arrays, settings.key, settings.threshold)
+    pool.add(scored.pair_key)
+    z_doc = z_score(scored.green_count, scored.scored, settings.gamma)
+    p_doc = binomial_p(scored.green_count, scored.scored, settings.gamma)
+    bounds = np.zeros(len(batch) + 1, dtype=np.int64)
+    np.cumsum(scored.scored, out=bounds[1:])
+    # Window candidates for the whole batch first, so the binomial tails are computed in one vectorised call.
+    candidates = [
+        _window_candidates(scored.green[bounds[i] : bounds[i + 1]], settings.window) for i in range(len(batch))
+    ]
+    flat = [c for doc in candidates for c in doc]
+    green_counts = np.array([c.green for c in flat], dtype=np.int64)
+    window_p = binomial_p(green_counts, np.array([c.size for c in flat], dtype=np.int64), settings.gamma)
+    cursor = 0
+    for i, record in enumerate(batch):
+        green = scored.green[bounds[i] : bounds[i + 1]]
+        positions = scored.position[bounds[i] : bounds[i + 1]]
+        window = _best_window(candidates[i], window_p[cursor : cursor + len(candidates[i])], positions, settings)
+        cursor += len(candidates[i])
+        tally.n_documents += 1
+        tally.tokens += len(arrays[i])
+        if scored.scored[i] > 0:
+            _record_document(
+                record, len(arrays[i]), int(scored.green_count[i]), _num(z_doc[i]), _num(p_doc[i]), window,
+                green, positions, settings, tally,
+            )  # fmt: skip
+
+
+def _record_document(
+    record: OutputRecord,
+    n_tokens: int,
+    green_count: int,
+    z: float | None,
+    p: float | None,
+    window: _Window | None,
+    green: np.ndarray,
+    positions: np.ndarray,
+    settings: _Settings,
+    tally: _Tally,
+) -> None:
+    """Add one scored document to the tallies, the bounded document list and the bounded chart curves."""
+    t = len(green)
+    flagged = z is not None and p is not None and z > settings.z_threshold and p < settings.p_threshold
+    window_flagged = window is not None and window.flagged
+    tally.n_scored_documents += 1
+    tally.short_documents += t < settings.window
+    tally.n_flagged += flagged
+    tally.n_window_flagged += window_flagged
+    if z is not None:
+        bin_index = int(np.searchsorted(HISTOGRAM_EDGES, z, side="right")) - 1
+        if bin_index < 0:
+            tally.below += 1
+        elif bin_index >= len(tally.histogram):
+            tally.above += 1
+        else:
+            tally.histogram[bin_index] += 1
+    best_p = min(1.0 if p is None else p, 1.0 if window is None else window.p_adjusted)
+    if best_p < tally.strongest_p or tally.strongest_id is None:
+        tally.strongest_p, tally.strongest_id = best_p, record.id
+    entry = {
+        "id": record.id,
+        "line": record.line,
+        "tokens": n_tokens,
+        "T": t,
+        "S": green_count,
+        "z": z,
+        "p_value": p,
+        "flagged": flagged,
+        "window": window.as_dict() if window is not None else None,
+    }
+    strength = (-best_p, z if z is not None else -math.inf)
+    _push(tally.documents, _Ranked(strength, -record.line, entry), MAX_DOCUMENTS)
+    if flagged or window_flagged:
+        width = window.scored if window is not None and window.flagged else max(settings.window, t // 8)
+        curve = {"id": record.id, **_series(green, positions, width, settings.gamma)}
+        _push(tally.series, _Ranked(strength, -record.line, curve), MAX_SERIES)
+
+
+def _fingerprint(key: int) -> str:
+    """A short hash of the key: reports are read by the other side, so the secret itself is never stored."""
+    return hashlib.sha256(key.to_bytes(8, "big")).hexdigest()[:16]
+
+
+def _format_p(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return "p < 1e-300" if p < 1e-300 else f"p = {p:.2g}"
+
+
+def _verdict(pooled: dict[str, Any], tally: _Tally, settings: _Settings) -> tuple[str, str, str, float]:
+    """Decision, verdict sentence, calibrated phrase and the document-family p (Bonferroni over documents)."""
+    family_p = min(1.0, tally.strongest_p * 2 * max(1, tally.n_scored_documents))
+    n = tally.n_scored_documents
+    evidence = (
+        f"pooled z = {pooled['z']:.2f} over {pooled['T']:,} distinct scored pairs, {_format_p(pooled['p_value'])}; "
+        f"{tally.n_flagged} of {n} documents flagged at z > {settings.z_threshold:g}, "
+        f"{tally.n_window_flagged} with a flagged window"
+        if pooled["z"] is not None
+        else "no scorable token pairs"
+    )
+    if pooled["flagged"] or family_p < settings.p_threshold:
+        return (
+            "detected",
+            f"Watermark detected: the outputs are consistent with having been generated with this key "
+            f"({evidence}). The test shows the key's green-list bias, not who ran the model or how the key "
+            f"was obtained.",
+            CONSISTENT,
+            family_p,
+        )
+    weak = (pooled["z"] or 0.0) >= INCONCLUSIVE_POOLED_Z or tally.n_flagged or tally.n_window_flagged
+    if weak:
+        return (
+            "inconclusive",
+            f"Inconclusive: there is a weak excess of green tokens ({evidence}), but it does not survive the "
+            f"correction for the number of documents and windows tested.",
+            INCONCLUSIVE,
+            family_p,
+        )
+    return (
+        "not_detected",
+        f"No watermark detected with this key ({evidence}). This does not show the text was not generated with "
+        f"this key: heavy editing, paraphrase, low-entropy text or too few tokens hide the signal.",
+        NO_EVIDENCE,
+        family_p,
+    )
+
+
+def detect_watermark(
+    outputs_path: str | os.PathLike[str],
+    *,
+    key: int | str,
+    gamma: float = 0.25,
+    z_threshold: float = 4.0,
+    window: int = 32,
+    tokenizer_path: str | os.PathLike[str] | None = None,
+    progress: Progress = no_progress,
+    pool_memory_pairs: int = POOL_MEMORY_PAIRS,
+) -> dict[str, Any]:
+    """Test model outputs for the claimant's green-list watermark; returns the JSON result (see the module doc).
+
+    ``window`` is the smallest sliding window in scored pairs; sizes window·2^k below each document's T are
+    searched. ``pool_memory_pairs`` bounds the RAM of the pooled distinct-pair count (it spills beyond).
+    Bad lines are counted and reported with their line numbers, not fatal; text without a tokenizer is.
+    """
+    key_value = parse_key(key)
+    threshold = green_threshold(gamma)
+    if not math.isfinite(z_threshold) or z_threshold <= 0:
+        raise ForensicsInputError("z_threshold must be a positive number")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 2:
+        raise ForensicsInputError("window must be an integer of at least 2 scored tokens")
+    settings = _Settings(
+        key_value, float(gamma), threshold, float(z_threshold), float(stats.norm.sf(z_threshold)), window
+    )
+    inputs = [InputFile.of("outputs", outputs_path)]
+    if tokenizer_path is not None:
+        inputs.append(InputFile.of("tokenizer", tokenizer_path))
+    run = Run(
+        analysis=ANALYSIS,
+        parameters={
+            "scheme": SCHEME,
+            "key_fingerprint": _fingerprint(key_value),
+            "gamma": float(gamma),
+            "z_threshold": float(z_threshold),
+            "p_threshold": settings.p_threshold,
+            "window": window,
+        },
+        inputs=inputs,
+    )
+    size = max(1, Path(outputs_path).stat().st_size)
+    bad_lines = BadLineLog()
+    tally = _Tally()
+    pool = _PairPool(pool_memory_pairs)
+    batch: list[OutputRecord] = []
+    arrays: list[np.ndarray] = []
+    batch_tokens = 0
+    progress(0.0, "reading outputs")
+    try:
+        for record in iter_outputs(outputs_path, tokenizer_path=tokenizer_path, bad_lines=bad_lines):
+            array = record.token_array()
+            if array is None:
+                raise ForensicsInputError(
+                    f"line {record.line} has text but no token ids: supply the claimant's tokenizer.json "
+                    f"so the text can be encoded into the token ids the watermark was applied to"
+                )
+            try:
+                arrays.append(_checked_array(array, f"line {record.line}"))
+            except ForensicsInputError:
+                bad_lines.add(record.line, "token ids must be between 0 and 2**32 - 1")
+                continue
+            batch.append(record)
+            batch_tokens += len(array)
+            if batch_tokens >= BATCH_TOKENS or len(batch) >= BATCH_DOCS:
+                _finish_batch(batch, arrays, settings, pool, tally)
+                progress(min(0.95, 0.95 * record.end_offset / size), f"scored {tally.n_documents:,} documents")
+                batch, arrays, batch_tokens = [], [], 0
+        if batch:
+            _finish_batch(batch, arrays, settings, pool, tally)
+        if tally.n_documents == 0:
+            raise ForensicsInputError("the outputs file holds no usable records")
+        progress(0.96, "pooling distinct pairs")
+        pooled_t, pooled_s = pool.count(settings.key, settings.threshold)
+    finally:
+        pool.close()
+    return _assemble(run, settings, tally, bad_lines, pooled_t, pooled_s, progress)
+
+
+def _assemble(
+    run: Run,
+    settings: _Settings,
+    tally: _Tally,
+    bad_lines: BadLineLog,
+    pooled_t: int,
+    pooled_s: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    gamma = settings.gamma
+    pooled_z = _num(z_score(pooled_s, pooled_t, gamma)) if pooled_t else None
+    pooled_p = _num(binomial_p(pooled_s, pooled_t, gamma)) if pooled_t else None
+    pooled = {
+        "T": pooled_t,
+        "S": pooled_s,
+        "z": pooled_z,
+        "p_value": pooled_p,
+        "flagged": bool(
+            pooled_z is not None
+            and pooled_p is not None
+            and pooled_z > settings.z_threshold
+            and pooled_p < settings.p_threshold
+        ),
+    }
+    decision, sentence, phrase, family_p = _verdict(pooled, tally, settings)
+    if bad_lines.count:
+        run.warn(f"{bad_lines.count} bad line(s) skipped (see bad_lines for line numbers and reasons)")
+    if tally.n_documents > MAX_DOCUMENTS:
+        run.warn(
+            f"{tally.n_documents:,} documents: the list keeps the {MAX_DOCUMENTS:,} with the strongest "
+            f"evidence; counts, histogram and pooled figures cover all of them"
+        )
+    if tally.short_documents:
+        run.warn(
+            f"{tally.short_documents} document(s) have fewer than {settings.window} scored pairs: too short "
+            f"for the test to detect a watermark on its own (they still count in the pooled result)"
+        )
+    documents = sorted((item.payload for item in tally.documents), key=lambda entry: entry["line"])
+    series = [item.payload for item in sorted(tally.series, reverse=True)]
+    progress(1.0, "done")
+    return run.finish(
+        verdict=sentence,
+        decision=decision,
+        verdict_phrase=phrase,
+        pooled=pooled,
+        summary={
+            "documents": tally.n_documents,
+            "scored_documents": tally.n_scored_documents,
+            "flagged_documents": tally.n_flagged,
+            "window_flagged_documents": tally.n_window_flagged,
+            "expected_false_flags": tally.n_scored_documents * settings.p_threshold,
+            "tokens": tally.tokens,
+            "strongest_document": tally.strongest_id,
+            "family_p_value": family_p,
+        },
+        documents=documents,
+        z_series=series,
+        z_histogram={
+            "edges": HISTOGRAM_EDGES,
+            "counts": [int(c) for c in tally.histogram],
+            "below": tally.below,
+            "above": tally.above,
+        },
+        bad_lines=bad_lines.as_dict(),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Charts (built from the stored result only)
+
+
+def charts(result: dict[str, Any]) -> dict[str, str]:
+    """SVG charts from a stored result: z along the text for the strongest documents, and the z histogram."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    threshold = float(result.get("parameters", {}).get("z_threshold", 4.0))
+    out: dict[str, str] = {}
+
+    def svg(figure: Any) -> str:
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+        plt.close(figure)
+        return buffer.getvalue()
+
+    curves = result.get("z_series") or []
+    if curves:
+        figure, axis = plt.subplots(figsize=(7, 3.2))
+        for curve in curves[:5]:
+            values = [v if v is not None else float("nan") for v in curve["window_z"]]
+            axis.plot(curve["position"], values, label=f"{curve['id']} (window {curve['width']})")
+        axis.axhline(threshold, color="crimson", linestyle="--", linewidth=1, label=f"z = {threshold:g}")
+        axis.axhline(0, color="grey", linewidth=0.6)
+        axis.set_xlabel("token position (end of window)")
+        axis.set_ylabel("windowed z")
+        axis.set_title("Green-token z along the text (strongest documents)")
+        axis.legend(fontsize=7, loc="best")
+        out["z_along_text"] = svg(figure)
+
+    histogram = result.get("z_histogram")
+    if histogram:
+        edges, counts = histogram["edges"], histogram["counts"]
+        figure, axis = plt.subplots(figsize=(7, 3.2))
+        axis.stairs(counts, edges, fill=True, alpha=0.6, label="documents")
+        axis.axvline(threshold, color="crimson", linestyle="--", linewidth=1, label=f"threshold z = {threshold:g}")
+        note = []
+        if histogram.get("below"):
+            note.append(f"{histogram['below']} below {edges[0]:g}")
+        if histogram.get("above"):
+            note.append(f"{histogram['above']} above {edges[-1]:g}")
+        axis.set_xlabel("per-document z" + (f" ({', '.join(note)})" if note else ""))
+        axis.set_ylabel("documents")
+        axis.set_title("Per-document green-token z")
+        axis.legend(fontsize=7)
+        out["z_histogram"] = svg(figure)
+    return out
