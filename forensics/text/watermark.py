@@ -69,7 +69,7 @@ MAX_DOCUMENTS = 10_000  # documents listed in the result; beyond it the stronges
 MAX_SERIES = 8  # documents whose z-curve is stored for charts
 SERIES_POINTS = 200
 HISTOGRAM_EDGES = [x / 2 for x in range(-12, 61)]  # per-document z from -6 to 30 in steps of 0.5
-INCONCLUSIVE_POOLED_Z = 3.0
+INCONCLUSIVE_POOLED_Z = 3.0  # pooled z (and exact p below its normal tail) that earns "inconclusive"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -549,7 +549,10 @@ def _verdict(pooled: dict[str, Any], tally: _Tally, settings: _Settings) -> tupl
             CONSISTENT,
             family_p,
         )
-    weak = (pooled["z"] or 0.0) >= INCONCLUSIVE_POOLED_Z or tally.n_flagged or tally.n_window_flagged
+    weak_pooled = (pooled["z"] or 0.0) >= INCONCLUSIVE_POOLED_Z and (pooled["p_value"] or 1.0) < float(
+        stats.norm.sf(INCONCLUSIVE_POOLED_Z)
+    )
+    weak = weak_pooled or tally.n_flagged or tally.n_window_flagged
     if weak:
         return (
             "inconclusive",
