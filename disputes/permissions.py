@@ -1,0 +1,88 @@
+"""THE permission layer. Pages, API, downloads and calendar feeds all ask here, nowhere else.
+
+- `case_roles(user, case)`: the user's roles on a case (participant roles, "registrar", "candidate").
+- `visible_cases(user)`: the queryset form of "may see this case", for lists and counts.
+- object permissions are `rules` predicates registered in disputes/rules.py and evidence/rules.py, checked with
+  `user.has_perm("disputes.view_case", case)`.
+- `case_for_user_or_404(...)`: how every view fetches a case: invisible and non-existent look the same (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from disputes.lifecycle.states import State
+from disputes.models import Appointment, AppointmentStatus, Case, Participant, Role
+
+REGISTRAR = "registrar"
+CANDIDATE = "candidate"
+_CACHE_ATTR = "_tribunal_case_roles"
+
+
+def is_registrar(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_registrar", False) and user.is_active)
+
+
+def case_roles(user: Any, case: Case) -> frozenset[str]:
+    """Roles of `user` on `case`, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or case.pk is None:
+        return frozenset()
+    cache: dict[int, frozenset[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if case.pk not in cache:
+        roles = set(
+            Participant.objects.active().filter(case_id=case.pk, user_id=user.pk).values_list("role", flat=True)
+        )
+        if is_registrar(user):
+            roles.add(REGISTRAR)
+        if Appointment.objects.filter(
+            case_id=case.pk, arbitrator_id=user.pk, status=AppointmentStatus.AWAITING_DECLARATION
+        ).exists():
+            roles.add(CANDIDATE)
+        cache[case.pk] = frozenset(roles)
+    return cache[case.pk]
+
+
+def forget_roles(user: Any) -> None:
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def participant_of(user: Any, case: Case) -> Participant | None:
+    return Participant.objects.active().filter(case_id=case.pk, user_id=user.pk).order_by("id").first()
+
+
+def can_see_case(user: Any, case: Case) -> bool:
+    roles = case_roles(user, case)
+    if roles - {REGISTRAR, CANDIDATE}:
+        return True
+    if REGISTRAR in roles and case.state != State.DRAFT:
+        return True
+    # A candidate arbitrator sees the case (parties, claims) to declare independence; nothing sealed.
+    return CANDIDATE in roles
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Case.objects.none()
+    membership = Participant.objects.active().filter(case_id=OuterRef("pk"), user_id=user.pk)
+    candidacy = Appointment.objects.filter(
+        case_id=OuterRef("pk"), arbitrator_id=user.pk, status=AppointmentStatus.AWAITING_DECLARATION
+    )
+    condition = Q(Exists(membership)) | Q(Exists(candidacy))
+    if is_registrar(user):
+        condition |= ~Q(state=State.DRAFT)
+    return Case.objects.filter(condition)
+
+
+def case_for_user_or_404(user: Any, pk: int, *, queryset: QuerySet[Case] | None = None) -> Case:
+    case = (queryset if queryset is not None else Case.objects.all()).filter(pk=pk).first()
+    if case is None or not can_see_case(user, case):
+        raise Http404("No such case.")
+    return case
+
+
+def is_tribunal_side(user: Any, case: Case) -> bool:
+    """Tribunal members, their experts and the registry: the audience of sealed material."""
+    return bool(case_roles(user, case) & {Role.ARBITRATOR, Role.EXPERT, REGISTRAR})

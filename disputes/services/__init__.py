@@ -1,0 +1,1 @@
+"""Writes. Every function here is keyword-only and runs in (or opens) a transaction."""

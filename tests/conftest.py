@@ -1,0 +1,45 @@
+"""Shared fixtures: named personas (Clara the claimant's counsel, Rafael the respondent's counsel, Ada the
+arbitrator, Greta the registrar, Uma an unrelated user) and a factory for cases at any stage."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TRIBUNAL_FAST_PASSWORD_HASHER", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    return
+
+
+@pytest.fixture
+def personas(db):
+    from tests.factories import Personas
+
+    return Personas.create()
+
+
+@pytest.fixture
+def case_at(personas):
+    from tests.factories import case_at_state
+
+    def make(state: str, **kwargs):
+        return case_at_state(state, personas=personas, **kwargs)
+
+    return make
