@@ -95,6 +95,17 @@ def test_scoring_matches_reference_with_repeats(key: int, tokens: list[int]) -> 
     assert (result["T"], result["S"]) == ref_score(tokens, key, GAMMA)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.integers(0, 2**64 - 1),
+    tokens=st.lists(st.sampled_from([0, 1, 7, 2**20 + 3, 2**31 + 5, 2**32 - 1]), min_size=0, max_size=60),
+)
+def test_scoring_matches_reference_with_huge_token_ids(key: int, tokens: list[int]) -> None:
+    # Ids near 2**32 cannot be packed with the document index into one sort key: the two-key path must agree.
+    result = score_tokens(tokens, key=key, gamma=GAMMA)
+    assert (result["T"], result["S"]) == ref_score(tokens, key, GAMMA)
+
+
 def test_green_share_is_gamma_on_random_pairs() -> None:
     rng = np.random.default_rng(1)
     prev = rng.integers(0, 50_000, 200_000).astype(np.uint64)
