@@ -15,6 +15,7 @@ Weights are read with `safetensors.numpy` (never a pickle). The loaded model is 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,7 @@ DIMENSION = 384
 # The model card: "By default, input text longer than 256 word pieces is truncated."
 MAX_SEQ_LENGTH = 256
 DEFAULT_BATCH_SIZE = 32
+CACHE_SIZE = 20_000  # embeddings kept per process (1.5 kB each: 30 MB)
 
 
 class MiniLMUnavailable(RuntimeError):
@@ -157,6 +159,7 @@ class MiniLM:
         # both (truncate at max_seq_length, pad to the longest in the batch). We pad ourselves per batch.
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
         self.tokenizer.no_padding()
+        self._cache: dict[bytes, np.ndarray] = {}
 
     # -- tokenisation -------------------------------------------------------------------------------------------
 
@@ -214,18 +217,41 @@ class MiniLM:
         """Unit-norm embeddings, shape (n, 384), float32, in the order of `texts`.
 
         Texts are sorted by length before batching (as sentence-transformers does) so each batch pads little;
-        the result is put back in input order. An empty string embeds [CLS][SEP] like the reference.
+        the result is put back in input order. An empty string embeds [CLS][SEP] like the reference. Recently
+        seen texts come from a bounded cache (the same output often appears in several comparisons).
         """
         items = list(texts)
         out = np.zeros((len(items), self.hidden), dtype=np.float32)
-        if not items:
+        keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest() for t in items]
+        todo: dict[bytes, list[int]] = {}
+        for i, key in enumerate(keys):
+            cached = self._cache.get(key)
+            if cached is not None:
+                out[i] = cached
+            else:
+                todo.setdefault(key, []).append(i)
+        if not todo:
             return out
-        all_ids = self.token_ids(items)
+        firsts = [rows[0] for rows in todo.values()]
+        all_ids = self.token_ids([items[i] for i in firsts])
         order = np.argsort([-len(seq) for seq in all_ids], kind="stable")
-        for start in range(0, len(items), max(1, batch_size)):
+        for start in range(0, len(firsts), max(1, batch_size)):
             chunk = order[start : start + batch_size]
-            out[chunk] = self._embed_ids([all_ids[i] for i in chunk])
+            vectors = self._embed_ids([all_ids[i] for i in chunk])
+            for j, vector in zip(chunk, vectors, strict=True):
+                rows = todo[keys[firsts[j]]]
+                out[rows] = vector
+                self._remember(keys[firsts[j]], vector)
         return out
+
+    def clear_cache(self) -> None:
+        """Forget cached embeddings (tests use it to exercise the forward pass again)."""
+        self._cache.clear()
+
+    def _remember(self, key: bytes, vector: np.ndarray) -> None:
+        self._cache[key] = vector
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))  # dicts keep insertion order: drop the oldest
 
 
 @functools.cache
