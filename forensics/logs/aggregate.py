@@ -1,0 +1,163 @@
+"""Per-account aggregates computed by DuckDB directly over the log file (never the whole log in Python).
+
+Two scans of the file: the first counts every row (valid per account, bad per reason) and derives rates from
+per-minute counts; the second, joined with the first's small per-account table, estimates distinct prompts,
+collects the IPs and user agents used by each account, and draws a bounded pseudo-random sample of prompts per
+account for PRADA and MinHash. A third, optional, scan builds timelines for a handful of accounts.
+"""
+
+# SQL here is composed from fixed fragments and numbers; account ids only enter through _quote.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from forensics.logs.reader import LogSource, _quote
+
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "requests",
+    "first_ts",
+    "last_ts",
+    "peak_per_minute",
+    "peak_per_day",
+    "active_minutes",
+    "sum_sq_minute",
+    "prompt_tokens",
+    "completion_tokens",
+    "logprobs_requests",
+    "logit_bias_requests",
+)
+
+
+@dataclass
+class AccountRows:
+    """Aggregates of one account. ``sample`` is a list of (ts, prompt) in time order, at most the sample cap."""
+
+    stats: dict[str, Any]
+    distinct_prompts: int = 0
+    ips: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
+    distinct_ips: int = 0
+    sample: list[tuple[float, str]] = field(default_factory=list)
+
+
+def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple[Any, Any]]]:
+    """First scan: per-account counts, span, peaks and shares, plus the (reason, count) pairs of every row.
+
+    Bad rows are grouped by reason with a NULL account so that they are counted in the same pass. The per-minute
+    level also gives the sum of squared minute counts, from which the dispersion (burstiness) is derived exactly.
+    """
+    con = source.con
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE acct AS
+        WITH rows_ AS ({source.sql(rejects=True)}),
+        minutes AS (
+            SELECT CASE WHEN reason IS NULL THEN account_id END AS account_id,
+                   CASE WHEN reason IS NULL THEN (ts // 60)::BIGINT END AS minute, reason,
+                   count(*) AS n, min(ts) AS t0, max(ts) AS t1,
+                   sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct,
+                   count(*) FILTER (WHERE uses_logprobs) AS nlp, count(*) FILTER (WHERE uses_logit_bias) AS nlb
+            FROM rows_ GROUP BY ALL),
+        days AS (
+            SELECT account_id, minute // 1440 AS day, reason, sum(n) AS n, max(n) AS peak_minute,
+                   count(*) AS active_minutes, sum(n * n) AS sq, min(t0) AS t0, max(t1) AS t1,
+                   sum(pt) AS pt, sum(ct) AS ct, sum(nlp) AS nlp, sum(nlb) AS nlb
+            FROM minutes GROUP BY ALL)
+        SELECT account_id, reason, sum(n)::BIGINT AS requests, min(t0) AS first_ts, max(t1) AS last_ts,
+               max(peak_minute)::BIGINT AS peak_per_minute, max(n)::BIGINT AS peak_per_day,
+               sum(active_minutes)::BIGINT AS active_minutes, sum(sq)::DOUBLE AS sum_sq_minute,
+               sum(pt)::BIGINT AS prompt_tokens, sum(ct)::BIGINT AS completion_tokens,
+               sum(nlp)::BIGINT AS logprobs_requests, sum(nlb)::BIGINT AS logit_bias_requests
+        FROM days GROUP BY ALL
+        """
+    )
+    reasons = con.execute("SELECT reason, sum(requests) FROM acct GROUP BY reason").fetchall()
+    rows = con.execute(
+        "SELECT " + ", ".join(ACCOUNT_COLUMNS) + " FROM acct WHERE reason IS NULL ORDER BY account_id"
+    ).fetchall()
+    accounts = {str(row[0]): AccountRows(stats=dict(zip(ACCOUNT_COLUMNS, row, strict=True))) for row in rows}
+    return accounts, reasons
+
+
+def scan_samples(
+    source: LogSource, accounts: dict[str, AccountRows], *, sample_size: int, max_addresses: int
+) -> None:
+    """Second scan: distinct prompts (HyperLogLog estimate), IPs/user agents, and a bounded prompt sample.
+
+    Each account keeps a row when a hash of (prompt key, time) falls under sample_size / requests, so the sample
+    is a deterministic pseudo-random draw of about ``sample_size`` requests spread over the account's whole span
+    (not only its first queries), and no account's sample can grow with its volume.
+    """
+    if not accounts:
+        return
+    con = source.con
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE acct_rate AS
+        SELECT account_id, LEAST(1.0, {float(sample_size) * 1.25} / requests) AS rate
+        FROM acct WHERE reason IS NULL
+        """
+    )
+    result = con.execute(
+        f"""
+        SELECT r.account_id, approx_count_distinct(r.prompt_key) AS distinct_prompts,
+               approx_count_distinct(r.ip) AS distinct_ips,
+               list(DISTINCT r.ip) FILTER (WHERE r.ip IS NOT NULL)[1:{int(max_addresses)}] AS ips,
+               list(DISTINCT r.user_agent) FILTER (WHERE r.user_agent IS NOT NULL)[1:{int(max_addresses)}] AS uas,
+               list(struct_pack(h := hash(r.prompt_key, r.ts), ts := r.ts, p := coalesce(r.prompt, '')))
+                   FILTER (WHERE hash(r.prompt_key, r.ts) / 18446744073709551616.0 < a.rate) AS sample
+        FROM ({source.sql()}) r JOIN acct_rate a ON a.account_id = r.account_id
+        WHERE r.reason IS NULL
+        GROUP BY r.account_id
+        """
+    ).fetchall()
+    for account_id, distinct, distinct_ips, ips, uas, sample in result:
+        rows = accounts.get(str(account_id))
+        if rows is None:
+            continue
+        requests = int(rows.stats["requests"])
+        # HyperLogLog may overshoot slightly; a distinct count above the request count would read as nonsense.
+        rows.distinct_prompts = min(int(distinct), requests)
+        rows.distinct_ips = int(distinct_ips)
+        rows.ips = sorted(str(ip) for ip in ips or [])
+        rows.user_agents = sorted(str(ua) for ua in uas or [])
+        picked = sorted(sample or [], key=lambda item: item["h"])[:sample_size]
+        rows.sample = sorted(((float(item["ts"]), str(item["p"])) for item in picked), key=lambda item: item[0])
+
+
+def scan_timelines(source: LogSource, account_ids: list[str], *, max_buckets: int = 200) -> dict[str, list[list[Any]]]:
+    """Third scan, only for a few accounts: request counts per time bucket (bucket width fits the span)."""
+    if not account_ids:
+        return {}
+    con = source.con
+    ids = ", ".join(_quote(account_id) for account_id in account_ids)
+    span = con.execute(f"SELECT min(first_ts), max(last_ts) FROM acct WHERE account_id IN ({ids})").fetchone()
+    if not span or span[0] is None:
+        return {}
+    width = _bucket_width(float(span[1]) - float(span[0]), max_buckets)
+    rows = con.execute(
+        f"""
+        SELECT account_id, (ts // {width})::BIGINT * {width} AS bucket, count(*) AS n
+        FROM ({source.sql()}) WHERE reason IS NULL AND account_id IN ({ids})
+        GROUP BY ALL ORDER BY account_id, bucket
+        """
+    ).fetchall()
+    timelines: dict[str, list[list[Any]]] = {account_id: [] for account_id in account_ids}
+    from datetime import UTC, datetime
+
+    for account_id, bucket, n in rows:
+        stamp = datetime.fromtimestamp(float(bucket), UTC).isoformat().replace("+00:00", "Z")
+        timelines[str(account_id)].append([stamp, int(n)])
+    return timelines
+
+
+def _bucket_width(span_s: float, max_buckets: int) -> int:
+    """Smallest of minute/5 min/hour/6 h/day/week buckets giving at most ``max_buckets`` buckets."""
+    for width in (60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400):
+        if span_s / width <= max_buckets:
+            return width
+    return 30 * 86400
