@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -145,8 +146,13 @@ def compare_weights(
     null_draws: int = 32,
     seed: int = 0,
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    known_sha256: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Compare two models (safetensors file, shard index, GGUF, or a directory holding one). See module doc."""
+    """Compare two models (safetensors file, shard index, GGUF, or a directory holding one). See module doc.
+
+    ``known_sha256`` maps a file's path (as given, or as found beside a shard index) to its SHA-256 when the
+    caller already has it (the evidence vault does), so multi-GB inputs are not hashed twice.
+    """
     options = RobustOptions(
         max_vocab_rows=max_vocab_rows,
         cka_max_dims=cka_max_dims,
@@ -156,7 +162,12 @@ def compare_weights(
     )
     source_a, source_b = open_source(path_a), open_source(path_b)
     progress(0.02, "hashing inputs")
-    inputs = [InputFile.of("model_a", p) for p in source_a.files] + [InputFile.of("model_b", p) for p in source_b.files]
+    hashes = {str(Path(k).resolve()): v for k, v in (known_sha256 or {}).items()}
+
+    def described(role: str, files: list[Path]) -> list[InputFile]:
+        return [InputFile.of(role, p, hashes.get(str(p.resolve()))) for p in files]
+
+    inputs = described("model_a", source_a.files) + described("model_b", source_b.files)
     parameters = {"robust": robust, **{k: v for k, v in asdict(options).items() if k != "block_elements"}}
     run = Run(analysis=ANALYSIS, parameters=parameters, inputs=inputs)
     roles_a, roles_b = _roles(source_a), _roles(source_b)

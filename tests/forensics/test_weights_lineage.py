@@ -217,3 +217,12 @@ def test_minilm_and_its_permuted_copy(tmp_path: Path) -> None:
     assert abs(result["pcs"]) < 0.01
     assert result["architecture"]["a"]["hidden_size"] == 384
     assert result["architecture"]["matched_tensors"] == 103  # every float tensor; position ids are not weights
+
+
+def test_known_hashes_are_used_and_others_computed(models: dict[str, Path]) -> None:
+    import hashlib
+
+    result = compare_weights(models["base"], models["bf16"], known_sha256={str(models["base"]): "ab" * 32})
+    by_role = {i["role"]: i["sha256"] for i in result["inputs"]}
+    assert by_role["model_a"] == "ab" * 32
+    assert by_role["model_b"] == hashlib.sha256(models["bf16"].read_bytes()).hexdigest()
