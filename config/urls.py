@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("disputes.urls")),
+    path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("disputes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
