@@ -77,7 +77,8 @@ def _perturb(rng: np.random.Generator, text: str, vocab: list[str]) -> str:
 
 
 def _times(rng: np.random.Generator, count: int, start: float, days: float) -> np.ndarray:
-    return np.sort(start + rng.uniform(0, days * 86400.0, size=count))
+    # Millisecond resolution, so that JSONL (ISO), CSV (epoch text) and Parquet (TIMESTAMP) hold the same instants.
+    return np.sort(np.round((start + rng.uniform(0, days * 86400.0, size=count)) * 1000.0) / 1000.0)
 
 
 def _row(ts: float, account: str, ip: str, agent: str, prompt: str, rng: np.random.Generator, **extra: Any) -> dict:
@@ -220,5 +221,5 @@ def _csv_line(values: list[str]) -> str:
     import io
 
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()[:-1]
