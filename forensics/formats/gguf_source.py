@@ -42,12 +42,13 @@ class GGUFSource:
     def row_blocks(self, name: str, max_elements: int = DEFAULT_BLOCK_ELEMENTS) -> Iterator[np.ndarray]:
         tensor = self._tensors[name]
         shape = self._shape(tensor)
-        cols = shape[-1] if shape else 1
-        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        # Same blocking as the safetensors reader (rows = first dimension) so paired tensors line up block by block;
+        # each such row holds whole GGUF rows, so quantised blocks stay intact.
+        rows = shape[0] if shape else 1
+        cols = math.prod(shape[1:])
         qtype = tensor.tensor_type
         plain = qtype in (self._gguf.GGMLQuantizationType.F32, self._gguf.GGMLQuantizationType.F16)
-        # Raw data is (rows, bytes-per-row) for quantised types and (rows, cols) for plain floats.
-        matrix = tensor.data.reshape(rows, -1)
+        matrix = tensor.data.reshape(rows, -1)  # bytes per row for quantised types, values for plain floats
         step = max(1, max_elements // max(cols, 1))
         for start in range(0, rows, step):
             block = np.asarray(matrix[start : start + step])
