@@ -40,8 +40,8 @@ NULL_SD = 0.0028
 
 @dataclass
 class RobustOptions:
-    max_vocab_rows: int = 16384  # embedding rows used for hidden-dimension alignment
-    cka_max_dims: int = 2048  # hidden dimensions (CKA samples) used per Gram; CKA stays unbiased on a subset
+    max_vocab_rows: int = 8192  # embedding rows used for hidden-dimension alignment
+    cka_max_dims: int = 1024  # hidden dimensions (CKA samples) used per Gram; CKA stays unbiased on a subset
     gram_memory_bytes: int = 256 * 2**20  # all Grams held at once when depths differ
     null_draws: int = 32  # permutation-null draws (fewer for large models, never under 8)
     null_budget: float = 1e9  # matrix elements touched by the permutation null
