@@ -226,3 +226,14 @@ def test_known_hashes_are_used_and_others_computed(models: dict[str, Path]) -> N
     by_role = {i["role"]: i["sha256"] for i in result["inputs"]}
     assert by_role["model_a"] == "ab" * 32
     assert by_role["model_b"] == hashlib.sha256(models["bf16"].read_bytes()).hexdigest()
+
+
+def test_subsampled_hidden_dimensions_keep_the_verdicts(models: dict[str, Path]) -> None:
+    derived = compare_weights(models["base"], models["permuted"], cka_max_dims=32, max_vocab_rows=200)
+    assert derived["robust"]["cka_dims"] == 32
+    assert derived["robust"]["vocab_rows_used"] == 200
+    assert derived["verdict"] == CONSISTENT
+    unrelated = compare_weights(models["base"], models["indep2"], cka_max_dims=32)
+    assert unrelated["verdict"] == NO_EVIDENCE
+    # Fewer CKA samples widen the unrelated-pair spread; the case's permutation null must see that.
+    assert unrelated["robust"]["permutation_null"]["sd"] > 0.0028
