@@ -687,11 +687,11 @@ def compare_outputs(
 
             lines.append(("embedding", embedding_scores))
         for k, (name, fn) in enumerate(lines):
-            base = 0.85 + 0.12 * k / len(lines)
-            tests[name] = permutation_test(
-                fn, tested.size, permutations, rng, metric=name,
-                progress=lambda f, base=base: progress(base + 0.12 * f / len(lines), "permutation test"),
-            )
+
+            def test_progress(fraction: float, base: float = 0.85 + 0.12 * k / len(lines)) -> None:
+                progress(base + 0.12 * fraction / len(lines), "permutation test")
+
+            tests[name] = permutation_test(fn, tested.size, permutations, rng, metric=name, progress=test_progress)
         levels["ngram"] = _summary(containment_max)["mean"]
         if cos is not None:
             levels["embedding"] = _summary(cos)["median"]

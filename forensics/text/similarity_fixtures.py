@@ -10,8 +10,8 @@ A *claimant* set answers prompts about built-in topics with sentences assembled 
 - **unrelated**: an independent answer to the same prompt on the same topic, written in a different style (other
   templates, other word choices): what an independent model answering the same questions produces;
 - **partial**: a share of prompts copied, the rest unrelated;
-- **shuffled**: claimant outputs attached to the wrong prompts (a random derangement), so the matched pairs are
-  exactly as related as mismatched pairs: the permutation test's null hypothesis holds by construction.
+- **off_prompt**: claimant-style answers to randomly drawn prompts, filed under the given prompts, so matched pairs
+  are exactly as related as shuffled pairs: the permutation test's null hypothesis holds by construction.
 
 Everything is a pure function of its seed, so tests and the validation table are reproducible.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -248,23 +248,25 @@ def partial_set(claimant: list[Record], seed: int = 0, share: float = 0.5) -> li
     return [dict(claimant[i]) if i in copied else unrelated[i] for i in range(len(claimant))]
 
 
-def shuffled_set(claimant: list[Record], seed: int = 0) -> list[Record]:
-    """Claimant outputs re-attached to other prompts by a random derangement (no output keeps its prompt)."""
-    rng = random.Random(f"shuffled-{seed}")
+def off_prompt_set(claimant: list[Record], seed: int = 0) -> list[Record]:
+    """Claimant-style answers written for randomly drawn prompts, filed under the given prompts.
+
+    Each output answers a prompt drawn independently of the one it is filed under, so the pairing carries no
+    information: the matched pairs are exchangeable with the test's shuffled pairings, the null hypothesis holds
+    exactly and the permutation p-value must be uniform. Outputs are fresh (never a claimant output verbatim), so
+    no pair is a copy by accident.
+    """
+    rng = random.Random(f"off-prompt-{seed}")
     n = len(claimant)
-    order = list(range(n))
-    if n > 1:
-        while any(i == j for i, j in enumerate(order)):
-            rng.shuffle(order)
-    return [{**claimant[i], "output": claimant[order[i]]["output"]} for i in range(n)]
+    return [{**r, "output": answer(topic_of(rng.randrange(n)), rng)} for r in claimant]
 
 
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[[list[Record], int], list[Record]]] = {
     "copied": copied_set,
     "paraphrased": paraphrased_set,
     "unrelated": unrelated_set,
     "partial": partial_set,
-    "shuffled": shuffled_set,
+    "off_prompt": off_prompt_set,
 }
 
 

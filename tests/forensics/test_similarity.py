@@ -68,8 +68,8 @@ def test_unrelated_set_on_same_prompts_is_no_evidence(tmp_path: Path) -> None:
     assert result["metrics"]["containment_max"]["mean"] < 0.05
 
 
-def test_shuffled_pairing_is_null(tmp_path: Path) -> None:
-    result = run_scenario(tmp_path, "shuffled")
+def test_off_prompt_pairing_is_null(tmp_path: Path) -> None:
+    result = run_scenario(tmp_path, "off_prompt")
     assert result["verdict"] == NO_EVIDENCE
     assert result["permutation_tests"]["embedding"]["p_value"] > 0.05
     assert abs(result["permutation_tests"]["embedding"]["effect_size"]) < 0.5
