@@ -66,11 +66,6 @@ def case_apply_event(
     if transition is None:
         raise TransitionError(f"Unknown event '{event}'.", code="unknown_event")
     documents = list(documents or [])
-    if documents and transition.documents == "none":
-        raise InvalidPayload(f"'{transition.label}' does not take documents.")
-    if transition.documents == "required" and not documents:
-        raise InvalidPayload(f"'{transition.label}' needs at least one document.")
-    filing_documents_validate(documents)
 
     after_commit: list[Callable[[], None]] = []
     with transaction.atomic():
@@ -117,6 +112,11 @@ def _apply_locked(
     if case.state not in transition.sources:
         raise WrongState(f"'{transition.label}' is not possible while the case is {State(case.state).label.lower()}.")
 
+    if documents and transition.documents == "none":
+        raise InvalidPayload(f"'{transition.label}' does not take documents.")
+    if transition.documents == "required" and not documents:
+        raise InvalidPayload(f"'{transition.label}' needs at least one document.")
+    filing_documents_validate(documents)
     clean_payload, cleaned = _validate_payload(transition, case, payload, trusted=as_role is not None)
     now = timezone.now()
     pack = rule_pack_for(case.rule_pack, case.rule_pack_version)
