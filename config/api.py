@@ -1,18 +1,61 @@
-"""API error shape: every error is {"detail": ..., "code": ...} with field errors under "errors"."""
+"""API error shape: every error body is {"detail": str, "code": str, "errors": {field: [messages]}}.
+
+One shape for every failure, so a client needs a single error path: case-service refusals (TransitionError and
+its subclasses carry their own HTTP status), DRF's validation, authentication, permission and throttling errors,
+and Django's Http404 / PermissionDenied. Not being signed in is a 401 with a Token challenge.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from rest_framework import exceptions
+from rest_framework import exceptions, status
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from disputes.exceptions import TransitionError
+
+# The service says "not_found" when the actor cannot see the case at all: answer exactly as for a missing case,
+# never 403, which would confirm that the case exists.
+NOT_FOUND_CODE = "not_found"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, TransitionError):
-        exc = exceptions.ValidationError({"detail": str(exc), "code": exc.code})
-    elif isinstance(exc, DjangoPermissionDenied):
+        return _transition_error_response(exc)
+    if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # DRF answers 403 when the first authentication class is the session's (it has no challenge to offer);
+        # API clients deserve the 401 + WWW-Authenticate that says "send a token".
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["WWW-Authenticate"] = TokenAuthentication.keyword
+    response.data = _error_body(exc, response.data)
+    return response
+
+
+def _transition_error_response(exc: TransitionError) -> Response:
+    set_rollback()
+    if exc.code == NOT_FOUND_CODE:
+        return Response(
+            {"detail": "No such case.", "code": NOT_FOUND_CODE, "errors": {}}, status=status.HTTP_404_NOT_FOUND
+        )
+    errors = getattr(exc, "errors", None) or {}
+    return Response({"detail": str(exc), "code": exc.code, "errors": errors}, status=exc.status_code)
+
+
+def _error_body(exc: Exception, data: Any) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        if isinstance(data, dict):
+            return {"detail": "Please correct the request.", "code": "invalid", "errors": data}
+        # ValidationError("message") raised by a view: a single sentence that is the whole story.
+        messages = [str(message) for message in data] if isinstance(data, list) else [str(data)]
+        return {"detail": " ".join(messages), "code": "invalid", "errors": {"non_field_errors": messages}}
+    detail = data.get("detail", "") if isinstance(data, dict) else data
+    return {"detail": str(detail), "code": getattr(detail, "code", None) or "error", "errors": {}}
