@@ -285,6 +285,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # A case's state appears as state, from_state and to_state: one enum, one name.
+    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "disputes.lifecycle.states.State"},
 }
 
 # --- Cache (throttling, rate limits) -----------------------------------------------------------------------------
