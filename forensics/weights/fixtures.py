@@ -144,7 +144,7 @@ def write_sharded(weights: dict[str, np.ndarray], directory: str | os.PathLike[s
     folder.mkdir(parents=True, exist_ok=True)
     names = list(weights)
     per = math.ceil(len(names) / shards)
-    weight_map = {}
+    weight_map: dict[str, str] = {}
     for s in range(shards):
         shard = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
         part = {n: weights[n] for n in names[s * per : (s + 1) * per]}
