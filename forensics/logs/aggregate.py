@@ -11,8 +11,11 @@ account for PRADA and MinHash. A third, optional, scan builds timelines for a ha
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+import pyarrow as pa
 
 from forensics.logs.reader import LogSource, _quote
 
@@ -83,8 +86,33 @@ def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple
     return accounts, reasons
 
 
+def choose_sampled(accounts: dict[str, AccountRows], *, sample_size: int, min_queries: int, budget: int) -> tuple[
+    int, list[str]
+]:
+    """Per-account sample size and the accounts to sample, so that at most ``budget`` prompts reach Python.
+
+    When every account cannot get ``min_queries`` prompts within the budget, half of the places go to the
+    accounts with the most requests and half to a deterministic pseudo-random draw of the others (the draw is
+    what calibrates PRADA's delta on ordinary accounts). Accounts left out are named in the result's warnings.
+    """
+    ids = sorted(accounts)
+    size = min(sample_size, max(min_queries, budget // max(1, len(ids))))
+    places = max(1, budget // size)
+    if len(ids) <= places:
+        return size, ids
+    by_volume = sorted(ids, key=lambda account: (-int(accounts[account].stats["requests"]), account))
+    chosen = by_volume[: places // 2]
+    rest = sorted(by_volume[places // 2 :], key=lambda account: zlib.crc32(account.encode("utf-8")))
+    return size, sorted(chosen + rest[: places - len(chosen)])
+
+
 def scan_samples(
-    source: LogSource, accounts: dict[str, AccountRows], *, sample_size: int, max_addresses: int
+    source: LogSource,
+    accounts: dict[str, AccountRows],
+    *,
+    sample_size: int,
+    max_addresses: int,
+    sampled: list[str] | None = None,
 ) -> None:
     """Second scan: distinct prompts (HyperLogLog estimate), IPs/user agents, and a bounded prompt sample.
 
@@ -95,13 +123,17 @@ def scan_samples(
     if not accounts:
         return
     con = source.con
+    chosen = pa.table({"account_id": pa.array(sorted(accounts) if sampled is None else sampled, pa.string())})
+    con.register("chosen_accounts", chosen)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE acct_rate AS
-        SELECT account_id, LEAST(1.0, {float(sample_size) * 1.25} / requests) AS rate
-        FROM acct WHERE reason IS NULL
+        SELECT a.account_id, CASE WHEN c.account_id IS NULL THEN 0.0
+                                  ELSE LEAST(1.0, {float(sample_size) * 1.25} / a.requests) END AS rate
+        FROM acct a LEFT JOIN chosen_accounts c ON c.account_id = a.account_id WHERE a.reason IS NULL
         """
     )
+    con.unregister("chosen_accounts")
     result = con.execute(
         f"""
         SELECT r.account_id, approx_count_distinct(r.prompt_key) AS distinct_prompts,

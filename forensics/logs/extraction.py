@@ -24,19 +24,31 @@ ANALYSIS = "logs.extraction"
 
 
 def _scan(
-    path: Path, *, sample_size: int, memory_limit: str, progress: Progress, start: float, stop: float
-) -> tuple[LogSource, dict[str, aggregate.AccountRows], list[tuple[Any, Any]]]:
+    path: Path,
+    *,
+    sample_size: int,
+    min_queries: int,
+    budget: int,
+    memory_limit: str,
+    progress: Progress,
+    start: float,
+    stop: float,
+) -> tuple[LogSource, dict[str, aggregate.AccountRows], list[tuple[Any, Any]], list[str]]:
     con = connect(memory_limit)
     try:
         source = LogSource(con, path)
         progress(start, "counting requests per account")
         accounts, reasons = aggregate.scan_accounts(source)
         progress((start + stop) / 2, "sampling prompts per account")
-        aggregate.scan_samples(source, accounts, sample_size=sample_size, max_addresses=1000)
+        size, sampled = aggregate.choose_sampled(
+            accounts, sample_size=sample_size, min_queries=min_queries, budget=budget
+        )
+        aggregate.scan_samples(source, accounts, sample_size=size, max_addresses=1000, sampled=sampled)
     except duckdb.Error as exc:
         con.close()
         raise ForensicsInputError(f"The log {path.name!r} cannot be read: {exc}") from None
-    return source, accounts, reasons
+    skipped = sorted(set(accounts) - set(sampled))
+    return source, accounts, reasons, skipped
 
 
 def detect_extraction(
@@ -50,6 +62,7 @@ def detect_extraction(
     template_min_requests: int | None = None,
     min_requests: int = 50,
     sample_size: int = 256,
+    max_sampled_prompts: int = 25_000,
     prada_min_queries: int = 30,
     timeline_accounts: int = 10,
     max_examples: int = 50,
@@ -73,6 +86,7 @@ def detect_extraction(
         "template_min_requests": template_min,
         "min_requests": min_requests,
         "sample_size": sample_size,
+        "max_sampled_prompts": max_sampled_prompts,
         "prada_min_queries": prada_min_queries,
         "prada_false_alarm_target": prada.FALSE_ALARM_TARGET,
     }
@@ -81,9 +95,19 @@ def detect_extraction(
         inputs.append(InputFile.of("benign_reference", benign_reference))
     run = Run(analysis=ANALYSIS, parameters=parameters, inputs=inputs)
     progress(0.02, "reading the log")
-    source, accounts, reasons = _scan(
-        path, sample_size=sample_size, memory_limit=memory_limit, progress=progress, start=0.05, stop=0.6
-    )
+    scan_options = {
+        "sample_size": sample_size,
+        "min_queries": prada_min_queries,
+        "budget": max_sampled_prompts,
+        "memory_limit": memory_limit,
+    }
+    source, accounts, reasons, skipped = _scan(path, **scan_options, progress=progress, start=0.05, stop=0.6)
+    if skipped:
+        shown = ", ".join(skipped[:20]) + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else "")
+        run.warn(
+            f"{len(skipped)} account(s) were not sampled for PRADA/templates (budget of {max_sampled_prompts:,} "
+            f"prompts): {shown}. Raise max_sampled_prompts to test them."
+        )
     try:
         validation = summarise_rows(source, reasons, 0)
         bad_count = validation["bad_rows"]["count"]
@@ -94,7 +118,7 @@ def detect_extraction(
             raise ForensicsInputError("The log has no valid rows: nothing to analyse.")
         progress(0.6, "computing PRADA and template statistics")
         rows_out, templates = _account_rows(accounts, prada_min_queries)
-        calibration = _calibrate(rows_out, benign_reference, sample_size, prada_min_queries, memory_limit, progress)
+        calibration = _calibrate(rows_out, benign_reference, scan_options, prada_min_queries, progress)
         progress(0.85, "linking accounts and scoring")
         thresholds = {
             "volume": volume_threshold,
@@ -135,7 +159,8 @@ def detect_extraction(
         format=source.format,
         timelines=timelines,
         limits=[
-            f"PRADA, templates and topics use a pseudo-random sample of at most {sample_size} prompts per account.",
+            f"PRADA, templates and topics use a pseudo-random sample of at most {sample_size} prompts per account "
+            f"and {max_sampled_prompts:,} prompts in all.",
             "Distinct prompts and distinct IPs are HyperLogLog estimates (about 2 % error).",
             "PRADA catches synthetic (perturbed) queries; an attacker sending natural data evades it by design, "
             "so volume, rate and template signals are reported alongside.",
@@ -163,17 +188,15 @@ def _account_rows(
 def _calibrate(
     rows_out: list[dict[str, Any]],
     benign_reference: str | os.PathLike[str] | None,
-    sample_size: int,
+    scan_options: dict[str, Any],
     prada_min_queries: int,
-    memory_limit: str,
     progress: Progress,
 ) -> dict[str, Any]:
     """Delta from the benign reference log when given, else from the bulk of this log's own accounts."""
     if benign_reference is not None:
         progress(0.7, "calibrating PRADA on the benign reference log")
-        source, accounts, _ = _scan(
-            Path(benign_reference), sample_size=sample_size, memory_limit=memory_limit, progress=no_progress,
-            start=0.0, stop=1.0,
+        source, accounts, _, _ = _scan(
+            Path(benign_reference), **scan_options, progress=no_progress, start=0.0, stop=1.0
         )
         source.con.close()
         benign, _ = _account_rows(accounts, prada_min_queries)

@@ -90,6 +90,7 @@ def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.Duc
     """A private in-memory DuckDB with a memory cap (it spills to a temp dir beyond it) and UTC timestamps."""
     con = duckdb.connect(":memory:")
     con.execute("SET timezone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # it writes to stdout, which belongs to the caller
     con.execute(f"SET memory_limit = '{memory_limit}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
