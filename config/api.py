@@ -53,7 +53,10 @@ def _transition_error_response(exc: TransitionError) -> Response:
 def _error_body(exc: Exception, data: Any) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         if isinstance(data, dict):
-            return {"detail": "Please correct the request.", "code": "invalid", "errors": data}
+            # A check of the request as a whole (wrong password, say) is the message itself, not a field's.
+            general = [str(message) for message in data.get("non_field_errors", [])]
+            detail = " ".join(general) or "Please correct the request."
+            return {"detail": detail, "code": "invalid", "errors": data}
         # ValidationError("message") raised by a view: a single sentence that is the whole story.
         messages = [str(message) for message in data] if isinstance(data, list) else [str(data)]
         return {"detail": " ".join(messages), "code": "invalid", "errors": {"non_field_errors": messages}}

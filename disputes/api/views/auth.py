@@ -19,7 +19,7 @@ from disputes.api.throttling import TOKEN_SCOPE, TokenObtainThrottle
 
 
 class TokenView(APIView):
-    """POST signs in (the one route open to anonymous callers, hence its own throttle); DELETE signs out."""
+    # POST is the one route open to anonymous callers, hence its own throttle.
 
     throttle_classes = [TokenObtainThrottle]
     throttle_scope = TOKEN_SCOPE
@@ -31,6 +31,7 @@ class TokenView(APIView):
 
     @extend_schema(
         operation_id="auth_token_create",
+        summary="Sign in: a token for your email, password and (when enrolled) second-factor code",
         request=TokenObtainSerializer,
         responses={
             200: TokenSerializer,
@@ -48,6 +49,7 @@ class TokenView(APIView):
 
     @extend_schema(
         operation_id="auth_token_destroy",
+        summary="Sign out every API client: revoke your token",
         request=None,
         responses={204: None, **error_responses()},
         tags=["auth"],
