@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "accounts",
     "disputes",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -197,8 +198,21 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
     }
+# Evidence originals live in their own write-once storage (evidence.storage.WriteOnceStorage refuses deletes
+# and never overwrites); uploads are assembled in a local staging folder first, then moved in.
+if STORAGE_BACKEND == "s3":
+    _evidence_storage = {
+        "BACKEND": "evidence.storage.WriteOnceS3Storage",
+        "OPTIONS": {**_default_storage["OPTIONS"], "location": "evidence"},  # type: ignore[dict-item]
+    }
+else:
+    _evidence_storage = {
+        "BACKEND": "evidence.storage.WriteOnceFileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "evidence"), "base_url": None},
+    }
 STORAGES = {
     "default": _default_storage,
+    "evidence": _evidence_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -212,6 +226,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 FILING_DOCUMENT_MAX_BYTES = env.int("TRIBUNAL_FILING_DOCUMENT_MAX_BYTES", default=100 * 1024 * 1024)
+
+# --- Evidence vault ---------------------------------------------------------------------------------------------
+EVIDENCE_STAGING_DIR = Path(env.str("TRIBUNAL_UPLOAD_STAGING_DIR", default=str(VAR_DIR / "uploads")))
+EVIDENCE_MAX_FILE_BYTES = env.int("TRIBUNAL_MAX_FILE_BYTES", default=100 * 1024**3)  # 100 GiB
+EVIDENCE_CASE_QUOTA_BYTES = env.int("TRIBUNAL_CASE_QUOTA_BYTES", default=2 * 1024**4)  # 2 TiB
+EVIDENCE_MAX_CHUNK_BYTES = env.int("TRIBUNAL_MAX_CHUNK_BYTES", default=256 * 1024**2)
+EVIDENCE_MAX_CONCURRENT_UPLOADS = env.int("TRIBUNAL_MAX_CONCURRENT_UPLOADS", default=4)
+EVIDENCE_UPLOAD_EXPIRY_HOURS = env.int("TRIBUNAL_UPLOAD_EXPIRY_HOURS", default=72)
+EVIDENCE_MAX_SAFETENSORS_HEADER_BYTES = env.int("TRIBUNAL_MAX_SAFETENSORS_HEADER_BYTES", default=100 * 1024**2)
+EVIDENCE_ARCHIVE_MAX_ENTRIES = env.int("TRIBUNAL_ARCHIVE_MAX_ENTRIES", default=10_000)
+EVIDENCE_ARCHIVE_MAX_RATIO = env.int("TRIBUNAL_ARCHIVE_MAX_RATIO", default=100)
+EVIDENCE_ARCHIVE_MAX_UNPACKED_BYTES = env.int("TRIBUNAL_ARCHIVE_MAX_UNPACKED_BYTES", default=20 * 1024**3)
+EVIDENCE_SEARCH_TEXT_MAX_CHARS = env.int("TRIBUNAL_SEARCH_TEXT_MAX_CHARS", default=2_000_000)
+TRIBUNAL_JOB_TIME_LIMIT = env.int("TRIBUNAL_JOB_TIME_LIMIT", default=4 * 3600)
+TRIBUNAL_JOB_MAX_ATTEMPTS = env.int("TRIBUNAL_JOB_MAX_ATTEMPTS", default=3)
+TRIBUNAL_JOB_STALE_SECONDS = env.int("TRIBUNAL_JOB_STALE_SECONDS", default=120)
+TRIBUNAL_CHARTER_VOLUME_THRESHOLD = env.int("TRIBUNAL_CHARTER_VOLUME_THRESHOLD", default=100_000)
 
 # --- Email ----------------------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tribunal Registry <registry@tribunal.localhost>")
@@ -233,6 +264,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -246,13 +278,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"evidence.tasks.run_analysis_job": {"queue": "analysis"}}
+CELERY_TASK_ROUTES = {"evidence.tasks.run_job": {"queue": "analysis"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {
         "task": "disputes.tasks.sweep_deadlines",
         "schedule": timedelta(minutes=env.int("TRIBUNAL_DEADLINE_SWEEP_MINUTES", default=15)),
     },
+    # Re-queues jobs whose worker died (no heartbeat) or whose message was lost: no job is ever lost.
+    "job-recovery": {"task": "evidence.tasks.recover_jobs", "schedule": timedelta(seconds=60)},
+    "upload-expiry": {"task": "evidence.tasks.expire_uploads", "schedule": timedelta(hours=1)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
