@@ -8,7 +8,8 @@ Every verdict goes through the public `compare_outputs` on JSONL files, exactly 
    embeddings and with n-grams only;
 2. the permutation p-value under a true null (off-prompt fixtures; and 2 000 synthetic null runs);
 3. MinHash (128 permutations) against exact Jaccard on fixture pairs;
-4. encoder throughput (sentences/s, word pieces/s), cache cleared.
+4. encoder throughput (sentences/s, word pieces/s), cache cleared;
+5. scale: wall time and peak RSS (VmHWM, measured in a child process) of whole runs on larger generated sets.
 Writes benchmarks/results/validate_similarity.json and prints Markdown tables.
 """
 
@@ -18,6 +19,8 @@ import argparse
 import json
 import math
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -166,6 +169,43 @@ def encoder_throughput(count: int) -> list[dict[str, Any]]:
     return rows
 
 
+def scale_child(prompts: int, use_embeddings: bool, folder: str) -> None:
+    """Child process: generate the sets, run one comparison, print wall time and peak RSS as JSON."""
+    a = fx.claimant_set(prompts, seed=7)
+    b = fx.paraphrased_set(a, seed=7)
+    pa, pb = fx.write_jsonl(Path(folder) / "a.jsonl", a), fx.write_jsonl(Path(folder) / "b.jsonl", b)
+    del a, b
+    rss_before = _vm("VmRSS")
+    started = time.perf_counter()
+    result = compare_outputs(pa, pb, use_embeddings=use_embeddings)
+    print(json.dumps({
+        "prompts": prompts, "use_embeddings": use_embeddings, "input_mb_each": round(pa.stat().st_size / 1e6, 1),
+        "seconds": round(time.perf_counter() - started, 1), "rss_before_mb": rss_before,
+        "peak_rss_mb": _vm("VmHWM"), "verdict": result["verdict"], "ngram_method": result["metrics"]["ngram_method"],
+    }))
+
+
+def _vm(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return math.nan
+
+
+def scale_runs(cases: list[tuple[int, bool]]) -> list[dict[str, Any]]:
+    rows = []
+    for prompts, use_embeddings in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.validate_similarity", "--scale-child", str(prompts),
+                 "--scale-embeddings", str(int(use_embeddings)), "--scale-dir", tmp],
+                check=True, capture_output=True, text=True,
+            )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"  scale {rows[-1]}", flush=True)
+    return rows
+
+
 def markdown(result: dict[str, Any]) -> str:
     out = []
     for mode in ("with_embeddings", "ngram_only"):
@@ -197,6 +237,12 @@ def markdown(result: dict[str, Any]) -> str:
         out.append(f"| {r['texts']} | {r['count']} | {r['mean_word_pieces']:.0f} | {r['sentences_per_s']:.1f} | "
                    f"{r['word_pieces_per_s']:.0f} | {r['sentences_per_cpu_s']:.1f} | "
                    f"{r['load_average_1min_before']:.1f} |")
+    out.append("\n| prompts | embeddings | input per file (MB) | n-gram method | wall (s) | peak RSS (MB) "
+               "| RSS before run (MB) |")
+    out.append("|---|---|---|---|---|---|---|")
+    for r in result["scale"]:
+        out.append(f"| {r['prompts']} | {'yes' if r['use_embeddings'] else 'no'} | {r['input_mb_each']} | "
+                   f"{r['ngram_method']} | {r['seconds']} | {r['peak_rss_mb']} | {r['rss_before_mb']} |")
     return "\n".join(out)
 
 
@@ -205,7 +251,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="6 seeds, fewer null runs")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per scenario (default 50, quick 6)")
     parser.add_argument("--permutations", type=int, default=999)
+    parser.add_argument("--scale-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-embeddings", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-dir", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_child:
+        scale_child(args.scale_child, bool(args.scale_embeddings), args.scale_dir)
+        return
     n_seeds = args.seeds or (6 if args.quick else 50)
     seeds = list(range(n_seeds))
     prompts = [40] if args.quick else [10, 20, 40]
@@ -231,6 +283,8 @@ def main() -> None:
         },
         "minhash": minhash_accuracy(seeds[:10]),
         "encoder": encoder_throughput(80 if args.quick else 400),
+        "scale": scale_runs([(2_000, False), (1_000, True)] if args.quick
+                            else [(20_000, False), (200_000, False), (2_000, True)]),
         "seconds": round(time.perf_counter() - started, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

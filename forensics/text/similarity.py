@@ -55,7 +55,7 @@ TEXT_FIELDS = ("output", "text", "completion", "response")
 DEFAULT_MINHASH_THRESHOLD = 5_000_000  # stored n-gram hashes (8 bytes each: 40 MB) before switching to MinHash
 DEFAULT_PERMUTATIONS = 1000
 MINHASH_PERMUTATIONS = 128
-MAX_TEST_PAIRS = 20_000  # the permutation test runs on a seeded subsample beyond this (power is not the issue)
+MAX_TEST_PAIRS = 5_000  # the permutation test runs on a seeded subsample beyond this (power is not the issue)
 MAX_BAD_LINES_LISTED = 10
 EMBED_BUFFER = 256  # outputs embedded together (the encoder sorts them by length so batches pad little)
 SD_FLOOR = 1e-3  # floor of the pooled SD in Cohen's d, so identical sets give a large finite d, not a division by 0
@@ -196,18 +196,26 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_POLY = np.uint64(0x9FB21C651E98DF25)  # odd 64-bit multiplier of the rolling polynomial hash
+
+
 def ngram_hashes(text: str, n: int = 5) -> np.ndarray:
-    """Sorted unique 64-bit hashes of the word n-grams of `text` (empty when it has fewer than n words)."""
+    """Sorted unique 64-bit hashes of the word n-grams of `text` (empty when it has fewer than n words).
+
+    Each n-gram hashes as splitmix64(sum_k w[i+k] * P^(n-1-k)) over random 64-bit word hashes w (wrapping
+    arithmetic): order-sensitive ("a b c d e" differs from "e d c b a") and one mixing round per n-gram.
+    """
     tokens = words(text)
     count = len(tokens) - n + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
     w = np.fromiter((_word_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
     with np.errstate(over="ignore"):
-        h = np.zeros(count, dtype=np.uint64)
-        for k in range(n):  # order-sensitive chaining: "a b c d e" and "e d c b a" hash differently
-            h = _splitmix(h ^ w[k : k + count])
-    return np.unique(h)
+        h = w[:count].copy()
+        for k in range(1, n):
+            h *= _POLY
+            h += w[k : k + count]
+        return np.unique(_splitmix(h))
 
 
 class MinHasher:
@@ -229,15 +237,35 @@ class MinHasher:
         self.permutations = permutations
 
     def signature(self, hashes: np.ndarray) -> np.ndarray:
-        sig = np.full(self.permutations, self.EMPTY, dtype=np.uint32)
-        if hashes.size == 0:
-            return sig
-        best = np.full(self.permutations, np.iinfo(np.uint64).max, dtype=np.uint64)
+        """Signature of one set of n-gram hashes (uint32, `permutations` long)."""
+        return self.signatures([hashes])[0]
+
+    def signatures(self, sets: list[np.ndarray]) -> np.ndarray:
+        """Signatures of many sets at once, shape (len(sets), permutations).
+
+        All sets are hashed together in blocks and the minima taken per set with `minimum.reduceat`: one numpy
+        pass per block instead of one per output, which is what makes MinHash cheap on many short outputs.
+        """
+        out = np.full((len(sets), self.permutations), self.EMPTY, dtype=np.uint32)
+        sizes = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
+        filled = np.flatnonzero(sizes > 0)
+        if not filled.size:
+            return out
+        flat = np.concatenate([sets[i] for i in filled])
+        starts = np.concatenate([[0], np.cumsum(sizes[filled])[:-1]])
         with np.errstate(over="ignore"):
-            for start in range(0, hashes.size, 4096):  # bounded (permutations x 4096) temporary for long outputs
-                block = _splitmix(self.salts ^ hashes[None, start : start + 4096])
-                np.minimum(best, block.min(axis=1), out=best)
-        return (best >> np.uint64(32)).astype(np.uint32)
+            # Blocks of whole sets (about 8192 hashes each) bound the (permutations x block) temporary.
+            group_start = 0
+            while group_start < filled.size:
+                group_end = int(np.searchsorted(starts, starts[group_start] + 8192, side="left"))
+                group_end = max(group_end, group_start + 1)
+                lo = int(starts[group_start])
+                hi = int(starts[group_end]) if group_end < filled.size else flat.size
+                mixed = _splitmix(self.salts ^ flat[None, lo:hi])
+                minima = np.minimum.reduceat(mixed, starts[group_start:group_end] - lo, axis=1)
+                out[filled[group_start:group_end]] = (minima.T >> np.uint64(32)).astype(np.uint32)
+                group_start = group_end
+        return out
 
 
 def jaccard_exact(a: np.ndarray, b: np.ndarray) -> tuple[int, float]:
@@ -260,46 +288,54 @@ def containment_from_jaccard(j: np.ndarray, size_a: np.ndarray, size_b: np.ndarr
 
 
 class _Side:
-    """What is kept of one side's matched outputs: n-gram counts, MinHash signatures, embeddings, exact sets."""
+    """What is kept of one side's matched outputs: n-gram counts, MinHash signatures, embeddings, exact sets.
+
+    Signatures and embeddings are computed in buffered batches (`flush`), which is much faster than per output.
+    """
 
     def __init__(self, hasher: MinHasher, ngram: int, embed: Callable[[list[str]], np.ndarray] | None) -> None:
         self.hasher, self.ngram, self.embed = hasher, ngram, embed
         self.sizes: list[int] = []
-        self.sigs: list[np.ndarray] = []
         self.sets: list[np.ndarray] | None = []
         self.has_text: list[bool] = []
         self.prompt_digests: list[bytes | None] = []
+        self._sig_chunks: list[np.ndarray] = []
         self._emb_chunks: list[np.ndarray] = []
-        self._pending: list[str] = []
+        self._pending_texts: list[str] = []
+        self._pending_hashes: list[np.ndarray] = []
         self.stored_ngrams = 0
 
     def add(self, record: OutputRecord) -> int:
         hashes = ngram_hashes(record.text, self.ngram)
         self.sizes.append(int(hashes.size))
-        self.sigs.append(self.hasher.signature(hashes))
+        self._pending_hashes.append(hashes)
         if self.sets is not None:
             self.sets.append(hashes)
         self.stored_ngrams += int(hashes.size)
         self.has_text.append(bool(record.text.strip()))
         self.prompt_digests.append(record.prompt_digest)
         if self.embed is not None:
-            self._pending.append(record.text)
-            if len(self._pending) >= EMBED_BUFFER:
-                self.flush()
+            self._pending_texts.append(record.text)
+        if len(self._pending_hashes) >= EMBED_BUFFER:
+            self.flush()
         return len(self.sizes) - 1
 
     def drop_exact(self) -> None:
         self.sets = None
 
     def flush(self) -> None:
-        if self.embed is not None and self._pending:
-            self._emb_chunks.append(self.embed(self._pending))
-            self._pending = []
+        if self._pending_hashes:
+            self._sig_chunks.append(self.hasher.signatures(self._pending_hashes))
+            self._pending_hashes = []
+        if self.embed is not None and self._pending_texts:
+            self._emb_chunks.append(self.embed(self._pending_texts))
+            self._pending_texts = []
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         self.flush()
         sizes = np.asarray(self.sizes, dtype=np.float64)
-        sigs = np.stack(self.sigs) if self.sigs else np.zeros((0, self.hasher.permutations), np.uint32)
+        sigs = (np.concatenate(self._sig_chunks) if self._sig_chunks
+                else np.zeros((0, self.hasher.permutations), np.uint32))
         emb = np.concatenate(self._emb_chunks) if self._emb_chunks else None
         return sizes, sigs, emb, np.asarray(self.has_text, dtype=bool)
 
