@@ -93,7 +93,9 @@ def _tab_context(request: HttpRequest, case: Case, tab: str) -> dict[str, Any]:
             "message_form": MessageForm(case=case) if can_post else None,
         }
     if tab == "deadlines":
-        return {"deadlines": case.all_deadlines}  # type: ignore[attr-defined]
+        # Open deadlines first, soonest first; then the closed ones, for the record.
+        deadlines = sorted(case.all_deadlines, key=lambda d: (d.status != DeadlineStatus.OPEN, d.due_at))  # type: ignore[attr-defined]
+        return {"deadlines": deadlines}
     if tab == "participants":
         return {"participants": case.active_participants, "appointments": case.all_appointments}  # type: ignore[attr-defined]
     return {"hearings": list(case.hearings.all())}

@@ -101,7 +101,7 @@ def test_dashboard_per_role(personas, case_at, as_user):
     clara = as_user(personas.clara).get(reverse("dashboard")).content.decode()
     assert "Start a Request for Arbitration" in clara
     assert submitted.reference in clara and "Registry screening of the Request" in clara
-    assert '<span class="due__owner">Registrar</span>' in clara  # who owes the next deadline
+    assert '<span class="due__owner">Owed by registrar</span>' in clara  # who owes the next deadline
 
     greta = as_user(personas.greta).get(reverse("dashboard")).content.decode()
     assert "Screening queue" in greta and submitted.reference in greta
@@ -216,3 +216,10 @@ def test_error_pages_leak_nothing(personas, case_at, as_user, settings):
     assert response.status_code == 404
     assert "There is nothing here" in body
     assert case.reference not in body and case.title not in body
+
+
+def test_deadlines_tab_lists_open_deadlines_first_and_says_when_closed_ones_were_met(personas, case_at, as_user):
+    case = case_at("notified")
+    body = as_user(personas.clara).get(f"{reverse('case_detail', args=[case.pk])}?tab=deadlines").content.decode()
+    assert body.index("Answer to the Request") < body.index("Registry screening of the Request")
+    assert re.search(r'<span class="due__rel">met (just now|\d+ \w+ ago)</span>', body)
