@@ -63,7 +63,7 @@ class Command(BaseCommand):
     help = "Create the demo users and cases (idempotent). Embedded mode only."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--password", default=DEMO_PASSWORD, help="Password for every demo user.")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="Password given to demo users when created.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -94,7 +94,8 @@ def _demo_user(person: DemoPerson, *, password: str) -> User:
             "affiliations": person.affiliations,
         },
     )
-    if created or not user.check_password(password):
+    if created:
+        # Only on creation: hashing costs ~1 s a user on every `make run`, and a changed password is the user's own.
         user.set_password(password)
         user.save(update_fields=["password"])
     # allauth requires a verified address before an email login (ACCOUNT_EMAIL_VERIFICATION = mandatory).
