@@ -18,7 +18,12 @@ def _isolated_media(settings, tmp_path):
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
+        "evidence": {
+            "BACKEND": "evidence.storage.WriteOnceFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        },
     }
+    settings.EVIDENCE_STAGING_DIR = tmp_path / "uploads"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
