@@ -89,7 +89,7 @@ class BaseAISystemFormSet(forms.BaseFormSet):
         """The rows to keep: filled in and not ticked for removal."""
         rows = []
         for form in self.forms:
-            if not form.has_changed() or (self.can_delete and self._should_delete_form(form)):
+            if not form.has_changed() or (self.can_delete and form.cleaned_data.get("DELETE")):
                 continue
             rows.append({key: form.cleaned_data.get(key) or "" for key in ("name", "version", "endpoint")})
         return rows

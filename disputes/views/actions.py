@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -20,6 +20,7 @@ from disputes.lifecycle.payloads import PayloadForm
 from disputes.lifecycle.transitions import Transition, transition_for
 from disputes.models import Case
 from disputes.services.events import case_apply_event
+from disputes.views.types import AuthenticatedRequest
 
 CONFIRM_FIELD = "confirm"
 DOCUMENTS_FIELD = "documents"
@@ -45,7 +46,7 @@ def _form(transition: Transition, case: Case, user: Any, data: Any = None) -> Pa
 
 
 def _render(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     case: Case,
     transition: Transition,
     form: PayloadForm | None,
@@ -71,7 +72,7 @@ def _render(
 
 
 @login_required
-def case_action(request: HttpRequest, pk: int, event: str) -> HttpResponse:
+def case_action(request: AuthenticatedRequest, pk: int, event: str) -> HttpResponse:
     case = permissions.case_for_user_or_404(request.user, pk)
     transition = transition_for(event)
     if transition is None or transition.is_system_only or event == "join_case":

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from disputes import selectors
 from disputes.forms import BoardFilterForm
+from disputes.views.types import AuthenticatedRequest
 
 DEADLINES_PER_PAGE = 50
 
 
 @login_required
 @require_GET
-def deadline_board(request: HttpRequest) -> HttpResponse:
+def deadline_board(request: AuthenticatedRequest) -> HttpResponse:
     if not request.user.has_perm("disputes.view_board"):
         raise Http404("No such page.")
     filters = BoardFilterForm(request.GET or None)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -20,8 +20,9 @@ from disputes.forms import CaseFilterForm
 from disputes.lifecycle.payloads import MessageForm
 from disputes.lifecycle.states import State
 from disputes.lifecycle.transitions import BY_EVENT
-from disputes.models import Case, DeadlineStatus
+from disputes.models import Case, Deadline, DeadlineStatus
 from disputes.views import reads
+from disputes.views.types import AuthenticatedRequest
 
 CASES_PER_PAGE = 25
 ROWS_PER_TAB_PAGE = 30
@@ -39,7 +40,7 @@ TABS: dict[str, tuple[str, str | None]] = {
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     filters = CaseFilterForm(request.GET or None)
     state = search = ""
     if filters.is_valid():
@@ -62,12 +63,9 @@ def _default_tab(tabs: list[str]) -> str:
     return "timeline" if "timeline" in tabs else tabs[0]
 
 
-def _header_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    open_deadlines = [
-        d
-        for d in case.all_deadlines
-        if d.status == DeadlineStatus.OPEN and not d.is_window  # type: ignore[attr-defined]
-    ]
+def _header_context(request: AuthenticatedRequest, case: Case) -> dict[str, Any]:
+    all_deadlines: list[Deadline] = case.all_deadlines  # type: ignore[attr-defined]  # prefetched by case_detail
+    open_deadlines = [d for d in all_deadlines if d.status == DeadlineStatus.OPEN and not d.is_window]
     return {
         "case": case,
         "next_deadline": min(open_deadlines, key=lambda d: d.due_at, default=None),
@@ -77,7 +75,7 @@ def _header_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     }
 
 
-def _tab_context(request: HttpRequest, case: Case, tab: str) -> dict[str, Any]:
+def _tab_context(request: AuthenticatedRequest, case: Case, tab: str) -> dict[str, Any]:
     page_number = request.GET.get("page")
     if tab == "timeline":
         page = Paginator(selectors.case_timeline(user=request.user, case=case), ROWS_PER_TAB_PAGE).get_page(page_number)
@@ -94,7 +92,8 @@ def _tab_context(request: HttpRequest, case: Case, tab: str) -> dict[str, Any]:
         }
     if tab == "deadlines":
         # Open deadlines first, soonest first; then the closed ones, for the record.
-        deadlines = sorted(case.all_deadlines, key=lambda d: (d.status != DeadlineStatus.OPEN, d.due_at))  # type: ignore[attr-defined]
+        all_deadlines: list[Deadline] = case.all_deadlines  # type: ignore[attr-defined]
+        deadlines = sorted(all_deadlines, key=lambda d: (d.status != DeadlineStatus.OPEN, d.due_at))
         return {"deadlines": deadlines}
     if tab == "participants":
         return {"participants": case.active_participants, "appointments": case.all_appointments}  # type: ignore[attr-defined]
@@ -103,7 +102,7 @@ def _tab_context(request: HttpRequest, case: Case, tab: str) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = selectors.case_detail(user=request.user, pk=pk)
     if case.state == State.DRAFT and request.user.has_perm("disputes.edit_draft", case):
         return redirect("request_step", pk=case.pk, step=case.draft_step)
@@ -118,7 +117,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
+def case_tab(request: AuthenticatedRequest, pk: int, tab: str) -> HttpResponse:
     """One tab's panel, for htmx to swap into the case page."""
     case = selectors.case_detail(user=request.user, pk=pk)
     if tab not in _allowed_tabs(request.user, case):
@@ -135,7 +134,7 @@ def case_tab(request: HttpRequest, pk: int, tab: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def document_download(request: HttpRequest, pk: int, document_id: int) -> FileResponse:
+def document_download(request: AuthenticatedRequest, pk: int, document_id: int) -> FileResponse:
     case = permissions.case_for_user_or_404(request.user, pk)
     if not request.user.has_perm("disputes.view_docket", case):
         raise Http404("No such document.")

@@ -11,17 +11,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from disputes import permissions
 from disputes.exceptions import TransitionError
-from disputes.forms import RULE_PACK_HELP, AISystemFormSet, ClaimsForm, DisputeForm, PartiesForm
+from disputes.forms import RULE_PACK_HELP, AISystemFormSet, BaseAISystemFormSet, ClaimsForm, DisputeForm, PartiesForm
 from disputes.lifecycle.states import State
-from disputes.models import Case, DisputeType, Party
+from disputes.models import Case, DisputeType, Party, RulePackChoice
 from disputes.services.cases import case_draft_create, case_draft_discard, case_draft_update
 from disputes.services.events import case_apply_event
+from disputes.views.types import AuthenticatedRequest
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ STEPS = (
 LAST_STEP = len(STEPS)
 
 
-def _draft_or_404(request: HttpRequest, pk: int) -> Case:
+def _draft_or_404(request: AuthenticatedRequest, pk: int) -> Case:
     case = permissions.case_for_user_or_404(request.user, pk, queryset=Case.objects.prefetch_related("parties"))
     if not request.user.has_perm("disputes.edit_draft", case):
         raise Http404("No such draft.")
@@ -50,7 +51,7 @@ def _draft_or_404(request: HttpRequest, pk: int) -> Case:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_new(request: HttpRequest) -> HttpResponse:
+def request_new(request: AuthenticatedRequest) -> HttpResponse:
     """GET explains what a Request needs; POST opens the draft (a GET must not create anything)."""
     if request.method == "POST":
         case = case_draft_create(user=request.user)
@@ -60,7 +61,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
+def request_step(request: AuthenticatedRequest, pk: int, step: int) -> HttpResponse:
     case = permissions.case_for_user_or_404(request.user, pk, queryset=Case.objects.prefetch_related("parties"))
     if case.state != State.DRAFT:
         return redirect("case_detail", pk=case.pk)
@@ -72,7 +73,7 @@ def request_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     return handler(request, case)
 
 
-def _next(request: HttpRequest, case: Case, step: int) -> HttpResponse:
+def _next(request: AuthenticatedRequest, case: Case, step: int) -> HttpResponse:
     """After a save: onwards, unless the user chose to stay (“Save draft”) or go back."""
     target = {"back": step - 1, "stay": step}.get(request.POST.get("go", ""), step + 1)
     if request.POST.get("go") == "stay":
@@ -80,20 +81,22 @@ def _next(request: HttpRequest, case: Case, step: int) -> HttpResponse:
     return redirect("request_step", pk=case.pk, step=max(1, min(target, LAST_STEP)))
 
 
-def _back_without_saving(request: HttpRequest, case: Case, step: int) -> HttpResponse | None:
+def _back_without_saving(request: AuthenticatedRequest, case: Case, step: int) -> HttpResponse | None:
     """“Back” never traps the user behind validation errors: what is invalid is simply not saved."""
     if request.POST.get("go") == "back":
         return redirect("request_step", pk=case.pk, step=max(1, step - 1))
     return None
 
 
-def _page(request: HttpRequest, case: Case, step: int, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(
+    request: AuthenticatedRequest, case: Case, step: int, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     current = STEPS[step - 1]
     base = {"case": case, "steps": STEPS, "step": current, "is_last": step == LAST_STEP}
     return render(request, current.template, base | context, status=status)
 
 
-def _parties(request: HttpRequest, case: Case) -> HttpResponse:
+def _parties(request: AuthenticatedRequest, case: Case) -> HttpResponse:
     form = PartiesForm(request.POST or None, initial=PartiesForm.initial_from(case))
     if request.method == "POST" and form.is_valid():
         case_draft_update(
@@ -108,7 +111,7 @@ def _parties(request: HttpRequest, case: Case) -> HttpResponse:
     return _page(request, case, 1, {"form": form}, status=400 if form.errors else 200)
 
 
-def _dispute(request: HttpRequest, case: Case) -> HttpResponse:
+def _dispute(request: AuthenticatedRequest, case: Case) -> HttpResponse:
     form = DisputeForm(request.POST or None, initial=DisputeForm.initial_from(case))
     if request.method == "POST" and form.is_valid():
         case_draft_update(case_id=case.pk, fields=form.cleaned_data, step=3)
@@ -118,10 +121,11 @@ def _dispute(request: HttpRequest, case: Case) -> HttpResponse:
     return _page(request, case, 2, {"form": form}, status=400 if form.errors else 200)
 
 
-def _systems(request: HttpRequest, case: Case) -> HttpResponse:
+def _systems(request: AuthenticatedRequest, case: Case) -> HttpResponse:
     """A small formset; “Add another system” saves what is there and comes back with one more empty row."""
     if request.method == "POST":
         formset = AISystemFormSet(request.POST, prefix="systems")
+        assert isinstance(formset, BaseAISystemFormSet)
         if formset.is_valid():
             case_draft_update(case_id=case.pk, fields={"ai_systems": formset.systems()}, step=4)
             if request.POST.get("go") == "add":
@@ -135,7 +139,7 @@ def _systems(request: HttpRequest, case: Case) -> HttpResponse:
     return _page(request, case, 3, {"formset": formset})
 
 
-def _claims(request: HttpRequest, case: Case) -> HttpResponse:
+def _claims(request: AuthenticatedRequest, case: Case) -> HttpResponse:
     form = ClaimsForm(request.POST or None, initial=ClaimsForm.initial_from(case))
     if request.method == "POST" and form.is_valid():
         case_draft_update(case_id=case.pk, fields=form.cleaned_data, step=5)
@@ -146,7 +150,7 @@ def _claims(request: HttpRequest, case: Case) -> HttpResponse:
     return _page(request, case, 4, context, status=400 if form.errors else 200)
 
 
-def _review(request: HttpRequest, case: Case) -> HttpResponse:
+def _review(request: AuthenticatedRequest, case: Case) -> HttpResponse:
     error = ""
     if request.method == "POST":
         if request.POST.get("go") == "back":
@@ -166,14 +170,14 @@ def _review(request: HttpRequest, case: Case) -> HttpResponse:
         "respondent": parties.get("respondent"),
         "dispute_types": [type_labels.get(value, value) for value in case.dispute_types],
         "error": error,
-        "rule_pack_help": RULE_PACK_HELP.get(case.rule_pack, ""),
+        "rule_pack_help": RULE_PACK_HELP.get(RulePackChoice(case.rule_pack), ""),
     }
     return _page(request, case, 5, context, status=409 if error else 200)
 
 
 @login_required
 @require_POST
-def request_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def request_discard(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _draft_or_404(request, pk)
     try:
         case_draft_discard(case_id=case.pk)
