@@ -32,4 +32,4 @@ def validated_query(serializer_class: type[serializers.Serializer], query_params
     """Validate query parameters (400 with the field errors when bad); absent filters come back as ''."""
     serializer = serializer_class(data=query_params)
     serializer.is_valid(raise_exception=True)
-    return {name: serializer.validated_data.get(name, "") for name in serializer.fields}
+    return {str(name): serializer.validated_data.get(name, "") for name in serializer.fields}

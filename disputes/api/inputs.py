@@ -72,7 +72,7 @@ class DraftSerializer(serializers.ModelSerializer):
     dispute_types = serializers.ListField(
         child=serializers.ChoiceField(choices=DisputeType.choices), required=False, max_length=len(DisputeType)
     )
-    ai_systems = AISystemSerializer(many=True, required=False, max_length=50)
+    ai_systems = AISystemSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     claimant = PartyInputSerializer(required=False)
     respondent = PartyInputSerializer(required=False)
 

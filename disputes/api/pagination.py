@@ -15,4 +15,4 @@ class DocketPagination(DefaultCursorPagination):
 
 class DeadlinePagination(DefaultCursorPagination):
     # The soonest first; id breaks ties between deadlines due at the same instant.
-    ordering = ("due_at", "id")
+    ordering = ("due_at", "id")  # type: ignore[assignment]  # DRF takes a tuple; the base class set a str

@@ -6,7 +6,8 @@ added to a form appears in `GET /cases/{id}/transitions/` without touching the A
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 
@@ -45,7 +46,7 @@ def payload_fields(*, form_class: type[PayloadForm] | None, case: Case) -> list[
         if isinstance(field, forms.ChoiceField):
             choices = [
                 {"value": str(value), "label": str(label)}
-                for value, label in field.choices
+                for value, label in cast(Iterable[tuple[Any, Any]], field.choices)
                 if value not in ("", None)  # the empty "---------" option of model choice fields
             ]
         described.append(

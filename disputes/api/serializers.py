@@ -29,13 +29,18 @@ from disputes.models import (
     Side,
 )
 
+# Field names such as `errors`, `label` or `required` shadow Serializer attributes in the type stubs only: DRF
+# collects declared fields into `_declared_fields`, so at run time they never replace those attributes.
+
 
 class ErrorSerializer(serializers.Serializer):
     """The one error shape (config/api.py)."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.JSONField(), help_text="Messages per field, when any.")
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.JSONField(), help_text="Messages per field, when any."
+    )
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -85,7 +90,7 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "reference",
             "title",
@@ -185,7 +190,7 @@ class CaseDetailSerializer(CaseListSerializer):
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]
     actor_name = serializers.SerializerMethodField()
     from_state = serializers.ChoiceField(choices=State.choices)
     to_state = serializers.ChoiceField(choices=State.choices)
@@ -222,7 +227,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deadline
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "key",
             "label",
@@ -278,7 +283,7 @@ class FilingDocumentSerializer(serializers.ModelSerializer):
 class FilingSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display")
     filed_by_name = serializers.CharField(source="filed_by.display_name")
-    side = serializers.ChoiceField(choices=Filing._meta.get_field("side").choices)
+    side = serializers.ChoiceField(choices=[*Side.choices, ("registry", "Registry")])
     documents = FilingDocumentSerializer(many=True)
 
     class Meta:
@@ -301,15 +306,15 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class ChoiceOptionSerializer(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class PayloadFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     type = serializers.ChoiceField(choices=[(name, name) for name in FIELD_TYPE_NAMES])
-    required = serializers.BooleanField()
-    help_text = serializers.CharField(allow_blank=True)
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    help_text = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     choices = ChoiceOptionSerializer(many=True, allow_null=True)
     max_length = serializers.IntegerField(allow_null=True)
     min_value = serializers.IntegerField(allow_null=True)
@@ -318,7 +323,7 @@ class PayloadFieldSerializer(serializers.Serializer):
 
 class AvailableTransitionSerializer(serializers.Serializer):
     event = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     description = serializers.CharField(allow_blank=True)
     role = serializers.CharField(help_text="The role in which you would act.")
     danger = serializers.BooleanField(help_text="Irreversible or drastic: confirm with the user first.")

@@ -13,4 +13,4 @@ class TokenObtainThrottle(ScopedRateThrottle):
     """Per client IP (the caller is anonymous), on top of allauth's own limits for the sign-in page."""
 
     def get_rate(self) -> str | None:
-        return self.THROTTLE_RATES.get(self.scope) or DEFAULT_TOKEN_RATE
+        return self.THROTTLE_RATES.get(self.scope or TOKEN_SCOPE) or DEFAULT_TOKEN_RATE

@@ -86,7 +86,7 @@ def _snapshot(case_pk: int) -> tuple:
 @pytest.mark.parametrize(("name", "method", "body"), CASE_ROUTES)
 @pytest.mark.parametrize("outsider", ["uma", "rafael", "otto"])
 def test_outsiders_get_404_and_change_nothing(client_for, document_case, name, method, body, outsider):
-    """Uma is unrelated, Rafael has not accepted his invitation yet, Otto is an arbitrator on another roster slot."""
+    """Uma is unrelated, Rafael has not accepted his invitation yet, Otto is on the roster but not on this case."""
     before = _snapshot(document_case.pk)
     response = getattr(client_for(outsider), method)(_url(name, document_case.pk), body, format="json")
     assert response.status_code == 404, response.content

@@ -16,6 +16,7 @@ from disputes.api.inputs import TokenObtainSerializer
 from disputes.api.schema import error_responses
 from disputes.api.serializers import ErrorSerializer, MeSerializer, TokenSerializer
 from disputes.api.throttling import TOKEN_SCOPE, TokenObtainThrottle
+from disputes.api.views.base import signed_in_user
 
 
 class TokenView(APIView):
@@ -56,7 +57,7 @@ class TokenView(APIView):
     )
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # One token per user: revoking it signs every API client of this user out.
-        Token.objects.filter(user=request.user).delete()
+        Token.objects.filter(user=signed_in_user(request)).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from accounts.models import User
 from disputes import permissions
 from disputes.api.permissions import HasCasePermission
 from disputes.models import Case
 
 
-class CaseScopedMixin:
+def signed_in_user(request: Request) -> User:
+    """The caller, once IsAuthenticated (every route's default permission) has let the request in."""
+    return cast(User, request.user)
+
+
+class CaseScopedMixin(APIView):
     """Routes under /cases/{case_pk}/.
 
     The case comes through the permission layer first, so an invisible case is a 404 on every route whatever the
@@ -20,14 +28,11 @@ class CaseScopedMixin:
 
     permission_classes = [IsAuthenticated, HasCasePermission]
     case_permission = "disputes.view_case"
-    filter_backends: list[Any] = []  # the lists here take no filters
-    kwargs: dict[str, Any]
-    request: Any
+    _case: Case | None = None
 
     def get_case(self) -> Case:
-        cached = getattr(self, "_case", None)
-        if cached is None:
-            cached = permissions.case_for_user_or_404(self.request.user, self.kwargs["case_pk"])
-            self.check_object_permissions(self.request, cached)  # type: ignore[attr-defined]
-            self._case = cached
-        return cached
+        if self._case is None:
+            case = permissions.case_for_user_or_404(self.request.user, self.kwargs["case_pk"])
+            self.check_object_permissions(self.request, case)
+            self._case = case
+        return self._case

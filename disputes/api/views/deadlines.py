@@ -26,7 +26,7 @@ class DeadlineBoardView(generics.ListAPIView):
     permission_classes = [IsAuthenticated, CanViewBoard]
     serializer_class = BoardDeadlineSerializer
     pagination_class = DeadlinePagination
-    filter_backends: list[Any] = []  # validated by DeadlineBoardQuerySerializer, applied by the selector
+    filter_backends = ()  # validated by DeadlineBoardQuerySerializer, applied by the selector
 
     def get_queryset(self) -> Any:
         query = validated_query(DeadlineBoardQuerySerializer, self.request.query_params)
@@ -47,7 +47,7 @@ class DeadlineBoardView(generics.ListAPIView):
 class MyDeadlineListView(generics.ListAPIView):
     serializer_class = BoardDeadlineSerializer
     pagination_class = DeadlinePagination
-    filter_backends: list[Any] = []
+    filter_backends = ()
 
     def get_queryset(self) -> Any:
         return selectors.deadlines_for_user(user=self.request.user)

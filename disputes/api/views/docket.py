@@ -24,7 +24,7 @@ from disputes.api.inputs import MessageRequestSerializer, SubmissionMultipartSer
 from disputes.api.pagination import DocketPagination
 from disputes.api.schema import error_responses
 from disputes.api.serializers import FilingSerializer, MessageSerializer
-from disputes.api.views.base import CaseScopedMixin
+from disputes.api.views.base import CaseScopedMixin, signed_in_user
 from disputes.models import FilingDocument
 from disputes.services.events import case_apply_event
 
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 class DocketView(CaseScopedMixin, generics.ListAPIView):
     case_permission = "disputes.view_docket"
     serializer_class = FilingSerializer
+    filter_backends = ()  # the lists under a case take no filters
     pagination_class = DocketPagination
     parser_classes = [JSONParser, MultiPartParser]
 
@@ -64,7 +65,7 @@ class DocketView(CaseScopedMixin, generics.ListAPIView):
         event = case_apply_event(
             case_id=case.pk,
             event="file_submission",
-            actor=request.user,
+            actor=signed_in_user(request),
             payload={"title": data["title"], "body": data["body"]},
             documents=data["documents"],
         )
@@ -136,6 +137,7 @@ class DocketDocumentView(CaseScopedMixin, APIView):
 class MessageView(CaseScopedMixin, generics.ListAPIView):
     case_permission = "disputes.view_docket"
     serializer_class = MessageSerializer
+    filter_backends = ()
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> Any:
@@ -158,6 +160,9 @@ class MessageView(CaseScopedMixin, generics.ListAPIView):
         serializer = MessageRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = case_apply_event(
-            case_id=case.pk, event="post_message", actor=request.user, payload=dict(serializer.validated_data)
+            case_id=case.pk,
+            event="post_message",
+            actor=signed_in_user(request),
+            payload=dict(serializer.validated_data),
         )
         return Response(MessageSerializer(event.message).data, status=status.HTTP_201_CREATED)

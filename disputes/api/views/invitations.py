@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from disputes.api.inputs import InvitationAcceptSerializer
 from disputes.api.schema import error_responses
 from disputes.api.serializers import InvitationAcceptedSerializer
+from disputes.api.views.base import signed_in_user
 from disputes.services.invitations import invitation_accept
 
 
@@ -25,5 +26,5 @@ class InvitationAcceptView(APIView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = InvitationAcceptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        participant = invitation_accept(token=serializer.validated_data["token"], user=request.user)
+        participant = invitation_accept(token=serializer.validated_data["token"], user=signed_in_user(request))
         return Response(InvitationAcceptedSerializer({"case": participant.case, "role": participant.role}).data)

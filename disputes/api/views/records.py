@@ -22,6 +22,7 @@ from disputes.api.views.base import CaseScopedMixin
 )
 class CaseEventListView(CaseScopedMixin, generics.ListAPIView):
     serializer_class = CaseEventSerializer
+    filter_backends = ()  # the lists under a case take no filters
     pagination_class = TimelinePagination
 
     def get_queryset(self) -> Any:
@@ -36,6 +37,7 @@ class CaseEventListView(CaseScopedMixin, generics.ListAPIView):
 class CaseDeadlineListView(CaseScopedMixin, generics.ListAPIView):
     case_permission = "disputes.view_deadlines"
     serializer_class = DeadlineSerializer
+    filter_backends = ()
     pagination_class = None  # a case has a few dozen deadlines at most
 
     def get_queryset(self) -> Any:
@@ -50,6 +52,7 @@ class CaseDeadlineListView(CaseScopedMixin, generics.ListAPIView):
 class CaseParticipantListView(CaseScopedMixin, generics.ListAPIView):
     case_permission = "disputes.view_participants"
     serializer_class = ParticipantSerializer
+    filter_backends = ()
     pagination_class = None
 
     def get_queryset(self) -> Any:

@@ -16,7 +16,7 @@ from disputes.api.inputs import TransitionMultipartSerializer, TransitionRequest
 from disputes.api.payload_schema import payload_fields
 from disputes.api.schema import error_responses
 from disputes.api.serializers import AvailableTransitionSerializer, CaseEventSerializer
-from disputes.api.views.base import CaseScopedMixin
+from disputes.api.views.base import CaseScopedMixin, signed_in_user
 from disputes.services.events import case_apply_event
 
 
@@ -76,7 +76,7 @@ class CaseTransitionView(CaseScopedMixin, APIView):
         event = case_apply_event(
             case_id=case.pk,
             event=serializer.validated_data["event"],
-            actor=request.user,
+            actor=signed_in_user(request),
             payload=serializer.validated_data["payload"],
             documents=serializer.validated_data["documents"],
         )
