@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import struct
 from collections.abc import Iterator
@@ -209,6 +210,22 @@ def open_tensor(
     return decode(open_raw(path, header, name), info.dtype, dtype)
 
 
+def _map_range(path: str | os.PathLike[str], start: int, length: int) -> tuple[mmap.mmap, int]:
+    """Map ``length`` bytes at ``start`` read-only; returns the map and where the range begins inside it."""
+    aligned = start - start % mmap.ALLOCATIONGRANULARITY
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), length + start - aligned, access=mmap.ACCESS_READ, offset=aligned)
+    return mapped, start - aligned
+
+
+def _release(mapped: mmap.mmap, begin: int, end: int) -> None:
+    """Drop already-read pages from this process's resident set (they stay in the page cache), so a pass over
+    a multi-GB file keeps a small RSS. Reading them again simply faults them back in."""
+    page_start = begin - begin % mmap.PAGESIZE
+    if end > page_start and hasattr(mapped, "madvise"):
+        mapped.madvise(mmap.MADV_DONTNEED, page_start, end - page_start)
+
+
 def iter_row_blocks(
     path: str | os.PathLike[str],
     header: SafetensorsHeader,
@@ -218,14 +235,22 @@ def iter_row_blocks(
 ) -> Iterator[np.ndarray]:
     """Yield the tensor as decoded 2-D blocks of whole rows (shape[0] rows by the product of the rest).
 
-    Memory stays bounded by ``max_elements`` (at least one row) whatever the tensor's size.
+    Memory stays bounded by ``max_elements`` (at least one row) whatever the tensor's size: each block's pages
+    are released from the resident set once the consumer asks for the next one.
     """
     info = _info(header, name)
-    raw = open_raw(path, header, name)
+    storage = DTYPES[info.dtype].storage
     # A scalar is one row of one value; a vector is one value per row.
     rows = info.shape[0] if info.shape else 1
     cols = math.prod(info.shape[1:])
-    matrix = raw.reshape(rows, cols)
     step = max(1, max_elements // max(cols, 1))
+    if info.numel == 0:
+        yield decode(np.empty((rows, cols), dtype=storage), info.dtype, dtype)
+        return
+    mapped, skip = _map_range(path, header.data_start + info.begin, info.nbytes)
+    matrix = np.frombuffer(mapped, dtype=storage, count=info.numel, offset=skip).reshape(rows, cols)
+    row_bytes = cols * storage.itemsize
     for start in range(0, rows, step):
-        yield decode(np.asarray(matrix[start : start + step]), info.dtype, dtype)
+        stop = min(rows, start + step)
+        yield decode(matrix[start:stop], info.dtype, dtype)
+        _release(mapped, skip + start * row_bytes, skip + stop * row_bytes)

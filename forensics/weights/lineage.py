@@ -29,6 +29,7 @@ from forensics.common import (
     Run,
     no_progress,
 )
+from forensics.formats.hashing import sha256_bounded
 from forensics.formats.source import DEFAULT_BLOCK_ELEMENTS, TensorMeta, WeightSource, open_source
 from forensics.weights.robust import ModelView, RobustOptions, RobustUnavailable, robust_score
 from forensics.weights.roles import Role, role_of
@@ -165,7 +166,8 @@ def compare_weights(
     hashes = {str(Path(k).resolve()): v for k, v in (known_sha256 or {}).items()}
 
     def described(role: str, files: list[Path]) -> list[InputFile]:
-        return [InputFile.of(role, p, hashes.get(str(p.resolve()))) for p in files]
+        # Hash here with a bounded resident set rather than in InputFile.of, which maps the whole file.
+        return [InputFile.of(role, p, hashes.get(str(p.resolve())) or sha256_bounded(p)) for p in files]
 
     inputs = described("model_a", source_a.files) + described("model_b", source_b.files)
     parameters = {"robust": robust, **{k: v for k, v in asdict(options).items() if k != "block_elements"}}

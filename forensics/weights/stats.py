@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PARTIAL = 256  # values per float32 partial sum before float64 accumulation
-
 
 @dataclass
 class PairMoments:
@@ -25,34 +23,17 @@ class PairMoments:
     sum_ab: float = 0.0
 
     def add(self, a: np.ndarray, b: np.ndarray) -> None:
-        """Add a block. Products and partial sums run in the block's own dtype over runs of `PARTIAL` values
-        (short enough that float32 keeps ~1e-9 relative accuracy) and are accumulated in float64: this is
-        ~10x faster than widening the whole block to float64 and as accurate for cosine and PCS."""
+        """Add a block. `einsum(..., dtype=float64)` widens inside its buffered loop, so every product and sum
+        is float64 without materialising float64 copies of the block (about 2x faster than `astype`, and as
+        exact; float32 partial sums were faster still but biased sums of squares by ~6e-8 on BF16 data)."""
         flat_a, flat_b = np.ravel(a), np.ravel(b)
-        if flat_a.dtype != flat_b.dtype:
-            flat_a, flat_b = flat_a.astype(np.float64), flat_b.astype(np.float64)
-        whole = flat_a.size - flat_a.size % PARTIAL
-        if whole:
-            ra, rb = flat_a[:whole].reshape(-1, PARTIAL), flat_b[:whole].reshape(-1, PARTIAL)
-            self._accumulate(
-                ra.sum(axis=1),
-                rb.sum(axis=1),
-                np.einsum("ij,ij->i", ra, ra),
-                np.einsum("ij,ij->i", rb, rb),
-                np.einsum("ij,ij->i", ra, rb),
-            )
-        if whole < flat_a.size:
-            ta, tb = flat_a[whole:].astype(np.float64), flat_b[whole:].astype(np.float64)
-            self._accumulate(ta.sum(), tb.sum(), ta @ ta, tb @ tb, ta @ tb)
+        f64 = np.float64
         self.n += flat_a.size
-
-    def _accumulate(self, *parts: np.ndarray | float) -> None:
-        sums = [float(np.sum(np.asarray(part, dtype=np.float64))) for part in parts]
-        self.sum_a += sums[0]
-        self.sum_b += sums[1]
-        self.sum_aa += sums[2]
-        self.sum_bb += sums[3]
-        self.sum_ab += sums[4]
+        self.sum_a += float(np.einsum("i->", flat_a, dtype=f64))
+        self.sum_b += float(np.einsum("i->", flat_b, dtype=f64))
+        self.sum_aa += float(np.einsum("i,i->", flat_a, flat_a, dtype=f64))
+        self.sum_bb += float(np.einsum("i,i->", flat_b, flat_b, dtype=f64))
+        self.sum_ab += float(np.einsum("i,i->", flat_a, flat_b, dtype=f64))
 
     def merge(self, other: PairMoments) -> None:
         self.n += other.n
