@@ -63,8 +63,8 @@ MAX_TOKEN_ID = 2**32 - 1
 
 BATCH_TOKENS = 1_000_000  # tokens hashed per numpy batch: big enough to amortise overhead, small in memory
 BATCH_DOCS = 8192
-POOL_MEMORY_PAIRS = 16_000_000  # distinct pairs kept in RAM (128 MB) before the pool spills to disk
-POOL_BUCKETS = 256
+POOL_MEMORY_PAIRS = 4_000_000  # distinct pairs buffered in RAM (32 MB) before the pool spills to disk
+POOL_BUCKETS = 256  # spill files; a bucket holds about 1/256 of the distinct pairs when it is counted
 MAX_DOCUMENTS = 10_000  # documents listed in the result; beyond it the strongest are kept and all are counted
 MAX_SERIES = 8  # documents whose z-curve is stored for charts
 SERIES_POINTS = 200
@@ -203,9 +203,9 @@ def _first_occurrences(pair_key: np.ndarray, doc_of: np.ndarray, max_token: int,
         sorted_key, sorted_doc = pair_key[order], doc_of[order]
         run_start = np.ones(len(order), dtype=bool)
         run_start[1:] = (sorted_key[1:] != sorted_key[:-1]) | (sorted_doc[1:] != sorted_doc[:-1])
-    first = np.minimum.reduceat(order, np.flatnonzero(run_start))
-    first.sort()
-    return first
+    keep = np.zeros(len(order), dtype=bool)
+    keep[np.minimum.reduceat(order, np.flatnonzero(run_start))] = True
+    return np.flatnonzero(keep)  # ascending: pairs stay in text order
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -237,32 +237,79 @@ def _checked_array(array: np.ndarray, where: str) -> np.ndarray:
 
 
 @dataclass
-class _WindowCandidate:
-    size: int  # scored pairs in the window
-    start: int  # index into the document's scored pairs
-    green: int
-    tests: int  # windows tested for this document (all sizes)
+class _BatchWindows:
+    """Best window of every document of a batch (arrays indexed by document; size 0 = no window)."""
+
+    size: np.ndarray  # scored pairs in the best window
+    start: np.ndarray  # index of its first pair among the document's scored pairs
+    green: np.ndarray
+    p_value: np.ndarray  # raw exact p of the best window (1.0 when none)
+    tests: np.ndarray  # windows tested in the document, all sizes together
 
 
-def _window_candidates(green: np.ndarray, min_window: int) -> list[_WindowCandidate]:
-    """Best window of each size min_window·2^k below T, scanned with a stride of a quarter of the size."""
-    total = len(green)
-    counts = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(green, out=counts[1:])
-    found: list[tuple[int, int, int]] = []
-    tests = 0
+def _segment_argmax(values: np.ndarray, segment_starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Index of the first maximum of each contiguous non-empty segment of ``values``."""
+    best = np.maximum.reduceat(values, segment_starts)
+    hits = np.flatnonzero(values == np.repeat(best, lengths))
+    return hits[np.searchsorted(hits, segment_starts)]
+
+
+def _batch_windows(green: np.ndarray, bounds: np.ndarray, min_window: int, gamma: float) -> _BatchWindows:
+    """Sliding-window search over all documents of a batch at once.
+
+    Window sizes are min_window·2^k below each document's T; each size is scanned with a stride of a quarter
+    of the size (plus the window ending at the last pair), and the greenest window of each size is a
+    candidate. The candidate with the smallest exact p is the document's best window; ``tests`` counts every
+    window scanned, for the Bonferroni correction.
+    """
+    n_docs = len(bounds) - 1
+    scored = np.diff(bounds)
+    cumulative = np.zeros(len(green) + 1, dtype=np.int64)
+    np.cumsum(green, out=cumulative[1:])
+    tests = np.zeros(n_docs, dtype=np.int64)
+    cand_doc, cand_size, cand_start, cand_green = [], [], [], []
     size = min_window
-    while size < total:
+    while n_docs and size < int(scored.max()):
+        docs = np.flatnonzero(scored > size)
         stride = max(1, size // 4)
-        starts = np.arange(0, total - size + 1, stride)
-        if starts[-1] != total - size:
-            starts = np.append(starts, total - size)
-        window_green = counts[starts + size] - counts[starts]
-        best = int(np.argmax(window_green))
-        found.append((size, int(starts[best]), int(window_green[best])))
-        tests += len(starts)
+        span = scored[docs] - size
+        counts = span // stride + 1 + (span % stride != 0)  # regular starts, plus one ending at the last pair
+        segment_starts = np.zeros(len(docs), dtype=np.int64)
+        np.cumsum(counts[:-1], out=segment_starts[1:])
+        step = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(segment_starts, counts)
+        local = np.minimum(step * stride, np.repeat(span, counts))
+        first = np.repeat(bounds[docs], counts) + local
+        window_green = cumulative[first + size] - cumulative[first]
+        best = _segment_argmax(window_green, segment_starts, counts)
+        tests[docs] += counts
+        cand_doc.append(docs)
+        cand_size.append(np.full(len(docs), size, dtype=np.int64))
+        cand_start.append(local[best])
+        cand_green.append(window_green[best])
         size *= 2
-    return [_WindowCandidate(size, start, count, tests) for size, start, count in found]
+    result = _BatchWindows(
+        size=np.zeros(n_docs, dtype=np.int64),
+        start=np.zeros(n_docs, dtype=np.int64),
+        green=np.zeros(n_docs, dtype=np.int64),
+        p_value=np.ones(n_docs),
+        tests=tests,
+    )
+    if not cand_doc:
+        return result
+    doc = np.concatenate(cand_doc)
+    order = np.argsort(doc, kind="stable")  # by document, sizes ascending within each
+    doc = doc[order]
+    sizes, starts, greens = (np.concatenate(c)[order] for c in (cand_size, cand_start, cand_green))
+    p_values = binomial_p(greens, sizes, gamma)
+    segment_starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    lengths = np.diff(np.r_[segment_starts, len(doc)])
+    best = _segment_argmax(-p_values, segment_starts, lengths)
+    owners = doc[best]
+    result.size[owners] = sizes[best]
+    result.start[owners] = starts[best]
+    result.green[owners] = greens[best]
+    result.p_value[owners] = p_values[best]
+    return result
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -276,9 +323,8 @@ class _PairPool:
     hash buckets on disk, each of which is de-duplicated on its own at the end.
     """
 
-    def __init__(self, memory_pairs: int = POOL_MEMORY_PAIRS, buckets: int = POOL_BUCKETS) -> None:
+    def __init__(self, memory_pairs: int = POOL_MEMORY_PAIRS) -> None:
         self.memory_pairs = max(1024, memory_pairs)
-        self.buckets = buckets
         self._parts: list[np.ndarray] = []
         self._buffered = 0
         self._spill_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -302,17 +348,16 @@ class _PairPool:
             self._spill(merged)
             self._parts, self._buffered = [], 0
 
-    def _bucket_of(self, keys: np.ndarray) -> np.ndarray:
-        return (splitmix64(keys) >> np.uint64(56)).astype(np.int64) % self.buckets
-
     def _spill(self, keys: np.ndarray) -> None:
         if self._spill_dir is None:
             self._spill_dir = tempfile.TemporaryDirectory(prefix="tribunal-watermark-")
-        bucket = self._bucket_of(keys)
+        # The top byte of a mixed hash picks the bucket; a stable sort of uint8 is a linear-time radix sort.
+        bucket = (splitmix64(keys) >> np.uint64(56)).astype(np.uint8)
         order = np.argsort(bucket, kind="stable")
-        bounds = np.searchsorted(bucket[order], np.arange(self.buckets + 1))
-        for number in range(self.buckets):
-            part = keys[order[bounds[number] : bounds[number + 1]]]
+        bounds = np.searchsorted(bucket[order], np.arange(POOL_BUCKETS + 1))
+        ordered = keys[order]
+        for number in range(POOL_BUCKETS):
+            part = ordered[bounds[number] : bounds[number + 1]]
             if len(part):
                 with open(Path(self._spill_dir.name) / f"{number:03d}.u64", "ab") as handle:
                     part.tofile(handle)
@@ -418,135 +463,88 @@ def _series(green: np.ndarray, positions: np.ndarray, width: int, gamma: float) 
     }
 
 
-@dataclass
-class _Window:
-    """The best window of one document, judged by its Bonferroni-adjusted p."""
-
-    start: int  # token index (inclusive) in the document
-    end: int  # token index (exclusive)
-    scored: int
-    green: int
-    z: float | None
-    p_value: float
-    p_adjusted: float
-    tests: int
-    flagged: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "T": self.scored,
-            "S": self.green,
-            "z": self.z,
-            "p_value": self.p_value,
-            "p_adjusted": self.p_adjusted,
-            "tests": self.tests,
-            "flagged": self.flagged,
-        }
-
-
-def _best_window(
-    candidates: list[_WindowCandidate], p_values: np.ndarray, positions: np.ndarray, settings: _Settings
-) -> _Window | None:
-    if not candidates:
-        return None
-    best_index = int(np.argmin(p_values))
-    best = candidates[best_index]
-    raw_p = float(p_values[best_index])
-    adjusted = min(1.0, raw_p * best.tests)
-    return _Window(
-        start=int(positions[best.start]),
-        end=int(positions[best.start + best.size - 1]) + 1,
-        scored=best.size,
-        green=best.green,
-        z=_num(z_score(best.green, best.size, settings.gamma)),
-        p_value=raw_p,
-        p_adjusted=adjusted,
-        tests=best.tests,
-        flagged=adjusted < settings.p_threshold,
-    )
+def _window_dict(windows: _BatchWindows, i: int, positions: np.ndarray, settings: _Settings) -> dict[str, Any]:
+    size, start, green = int(windows.size[i]), int(windows.start[i]), int(windows.green[i])
+    raw_p = float(windows.p_value[i])
+    adjusted = min(1.0, raw_p * int(windows.tests[i]))
+    return {
+        "start": int(positions[start]),
+        "end": int(positions[start + size - 1]) + 1,
+        "T": size,
+        "S": green,
+        "z": _num(z_score(green, size, settings.gamma)),
+        "p_value": raw_p,
+        "p_adjusted": adjusted,
+        "tests": int(windows.tests[i]),
+        "flagged": adjusted < settings.p_threshold,
+    }
 
 
 def _finish_batch(
     batch: list[OutputRecord], arrays: list[np.ndarray], settings: _Settings, pool: _PairPool, tally: _Tally
 ) -> None:
+    """Score one batch of documents and fold it into the tallies (vectorised; Python only per listed doc)."""
     scored = _score_batch(arrays, settings.key, settings.threshold)
     pool.add(scored.pair_key)
-    z_doc = z_score(scored.green_count, scored.scored, settings.gamma)
-    p_doc = binomial_p(scored.green_count, scored.scored, settings.gamma)
+    t_doc, s_doc = scored.scored, scored.green_count
     bounds = np.zeros(len(batch) + 1, dtype=np.int64)
-    np.cumsum(scored.scored, out=bounds[1:])
-    # Window candidates for the whole batch first, so the binomial tails are computed in one vectorised call.
-    candidates = [
-        _window_candidates(scored.green[bounds[i] : bounds[i + 1]], settings.window) for i in range(len(batch))
-    ]
-    flat = [c for doc in candidates for c in doc]
-    green_counts = np.array([c.green for c in flat], dtype=np.int64)
-    window_p = binomial_p(green_counts, np.array([c.size for c in flat], dtype=np.int64), settings.gamma)
-    cursor = 0
-    for i, record in enumerate(batch):
-        green = scored.green[bounds[i] : bounds[i + 1]]
+    np.cumsum(t_doc, out=bounds[1:])
+    windows = _batch_windows(scored.green, bounds, settings.window, settings.gamma)
+    z_doc = z_score(s_doc, t_doc, settings.gamma)
+    p_doc = binomial_p(s_doc, t_doc, settings.gamma)
+    has_pairs = t_doc > 0
+    flagged = has_pairs & (z_doc > settings.z_threshold) & (p_doc < settings.p_threshold)
+    adjusted = np.where(windows.size > 0, np.minimum(1.0, windows.p_value * windows.tests), 1.0)
+    window_flagged = (windows.size > 0) & (adjusted < settings.p_threshold)
+    best_p = np.where(has_pairs, np.minimum(p_doc, adjusted), 1.0)
+
+    tally.n_documents += len(batch)
+    tally.tokens += int(sum(len(a) for a in arrays))
+    tally.n_scored_documents += int(has_pairs.sum())
+    tally.short_documents += int((has_pairs & (t_doc < settings.window)).sum())
+    tally.n_flagged += int(flagged.sum())
+    tally.n_window_flagged += int(window_flagged.sum())
+    z_scored = z_doc[has_pairs]
+    bins = np.searchsorted(HISTOGRAM_EDGES, z_scored, side="right") - 1
+    tally.below += int((bins < 0).sum())
+    tally.above += int((bins >= len(tally.histogram)).sum())
+    inside = bins[(bins >= 0) & (bins < len(tally.histogram))]
+    tally.histogram += np.bincount(inside, minlength=len(tally.histogram))
+    if has_pairs.any():
+        strongest = int(np.argmin(best_p))
+        if tally.strongest_id is None or best_p[strongest] < tally.strongest_p:
+            tally.strongest_p, tally.strongest_id = float(best_p[strongest]), batch[strongest].id
+
+    for i in np.flatnonzero(has_pairs):
+        z = _num(z_doc[i])
+        strength = (-float(best_p[i]), z if z is not None else -math.inf)
+        listed = len(tally.documents) < MAX_DOCUMENTS or strength > tally.documents[0].strength
+        charted = bool(flagged[i] or window_flagged[i]) and (
+            len(tally.series) < MAX_SERIES or strength > tally.series[0].strength
+        )
+        if not (listed or charted):
+            continue  # cheap exit: most documents of a large file are neither listed nor charted
+        record = batch[i]
         positions = scored.position[bounds[i] : bounds[i + 1]]
-        window = _best_window(candidates[i], window_p[cursor : cursor + len(candidates[i])], positions, settings)
-        cursor += len(candidates[i])
-        tally.n_documents += 1
-        tally.tokens += len(arrays[i])
-        if scored.scored[i] > 0:
-            _record_document(
-                record, len(arrays[i]), int(scored.green_count[i]), _num(z_doc[i]), _num(p_doc[i]), window,
-                green, positions, settings, tally,
-            )  # fmt: skip
-
-
-def _record_document(
-    record: OutputRecord,
-    n_tokens: int,
-    green_count: int,
-    z: float | None,
-    p: float | None,
-    window: _Window | None,
-    green: np.ndarray,
-    positions: np.ndarray,
-    settings: _Settings,
-    tally: _Tally,
-) -> None:
-    """Add one scored document to the tallies, the bounded document list and the bounded chart curves."""
-    t = len(green)
-    flagged = z is not None and p is not None and z > settings.z_threshold and p < settings.p_threshold
-    window_flagged = window is not None and window.flagged
-    tally.n_scored_documents += 1
-    tally.short_documents += t < settings.window
-    tally.n_flagged += flagged
-    tally.n_window_flagged += window_flagged
-    if z is not None:
-        bin_index = int(np.searchsorted(HISTOGRAM_EDGES, z, side="right")) - 1
-        if bin_index < 0:
-            tally.below += 1
-        elif bin_index >= len(tally.histogram):
-            tally.above += 1
-        else:
-            tally.histogram[bin_index] += 1
-    best_p = min(1.0 if p is None else p, 1.0 if window is None else window.p_adjusted)
-    if best_p < tally.strongest_p or tally.strongest_id is None:
-        tally.strongest_p, tally.strongest_id = best_p, record.id
-    entry = {
-        "id": record.id,
-        "line": record.line,
-        "tokens": n_tokens,
-        "T": t,
-        "S": green_count,
-        "z": z,
-        "p_value": p,
-        "flagged": flagged,
-        "window": window.as_dict() if window is not None else None,
-    }
-    strength = (-best_p, z if z is not None else -math.inf)
-    _push(tally.documents, _Ranked(strength, -record.line, entry), MAX_DOCUMENTS)
-    if flagged or window_flagged:
-        width = window.scored if window is not None and window.flagged else max(settings.window, t // 8)
-        curve = {"id": record.id, **_series(green, positions, width, settings.gamma)}
-        _push(tally.series, _Ranked(strength, -record.line, curve), MAX_SERIES)
+        window = _window_dict(windows, i, positions, settings) if windows.size[i] else None
+        if listed:
+            entry = {
+                "id": record.id,
+                "line": record.line,
+                "tokens": len(arrays[i]),
+                "T": int(t_doc[i]),
+                "S": int(s_doc[i]),
+                "z": z,
+                "p_value": _num(p_doc[i]),
+                "flagged": bool(flagged[i]),
+                "window": window,
+            }
+            _push(tally.documents, _Ranked(strength, -record.line, entry), MAX_DOCUMENTS)
+        if charted:
+            width = int(windows.size[i]) if window_flagged[i] else max(settings.window, int(t_doc[i]) // 8)
+            green = scored.green[bounds[i] : bounds[i + 1]]
+            curve = {"id": record.id, **_series(green, positions, width, settings.gamma)}
+            _push(tally.series, _Ranked(strength, -record.line, curve), MAX_SERIES)
 
 
 def _fingerprint(key: int) -> str:

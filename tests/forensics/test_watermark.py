@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from forensics.common import CONSISTENT, INCONCLUSIVE, NO_EVIDENCE, ForensicsInputError
 from forensics.text import watermark
 from forensics.text.watermark import (
+    binomial_p,
     charts,
     detect_watermark,
     green_mask,
@@ -151,6 +152,45 @@ def test_decimal_and_hex_keys_give_the_same_result(tmp_path: Path) -> None:
     by_dec = detect_watermark(path, key=str(KEY))
     assert by_hex["documents"] == by_dec["documents"]
     assert by_hex["pooled"] == by_dec["pooled"]
+
+
+def ref_best_window(green: list[bool], min_window: int) -> tuple[int, int, int, int] | None:
+    """(size, start, green, tests) of the documented window search, one document at a time."""
+    total, tests, candidates, size = len(green), 0, [], min_window
+    while size < total:
+        stride = max(1, size // 4)
+        starts = list(range(0, total - size + 1, stride))
+        if starts[-1] != total - size:
+            starts.append(total - size)
+        counts = [sum(green[s : s + size]) for s in starts]
+        best = counts.index(max(counts))
+        candidates.append((size, starts[best], counts[best]))
+        tests += len(starts)
+        size *= 2
+    if not candidates:
+        return None
+    p_values = [float(binomial_p(g, n, GAMMA)) for n, _, g in candidates]
+    size, start, count = candidates[p_values.index(min(p_values))]
+    return size, start, count, tests
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.booleans(), min_size=0, max_size=300), min_size=1, max_size=6),
+    min_window=st.sampled_from([2, 5, 32]),
+)
+def test_batch_window_search_matches_per_document_reference(docs: list[list[bool]], min_window: int) -> None:
+    green = np.array([g for doc in docs for g in doc], dtype=bool)
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(doc) for doc in docs], out=bounds[1:])
+    found = watermark._batch_windows(green, bounds, min_window, GAMMA)
+    for i, doc in enumerate(docs):
+        expected = ref_best_window(doc, min_window)
+        if expected is None:
+            assert found.size[i] == 0
+        else:
+            got = (int(found.size[i]), int(found.start[i]), int(found.green[i]), int(found.tests[i]))
+            assert got == expected
 
 
 # ---- detection on fixtures -----------------------------------------------------------------------------
