@@ -114,6 +114,7 @@ def custody_verify(exhibit: Exhibit) -> str | None:
         if recomputed != row.hash:
             return f"custody row #{row.seq}: content altered"
         prev, expected = row.hash, expected + 1
-    if expected - 1 != exhibit.custody_length or prev != (exhibit.custody_head or GENESIS):
+    head, length = Exhibit.objects.filter(pk=exhibit.pk).values_list("custody_head", "custody_length").get()
+    if expected - 1 != length or prev != (head or GENESIS):
         return "custody rows missing at the end of the chain"
     return None

@@ -7,8 +7,6 @@ import os
 
 import pytest
 
-os.environ.setdefault("TRIBUNAL_FAST_PASSWORD_HASHER", "1")
-
 
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
@@ -24,6 +22,8 @@ def _isolated_media(settings, tmp_path):
         },
     }
     settings.EVIDENCE_STAGING_DIR = tmp_path / "uploads"
+    # Password hashing would otherwise dominate the suite's run time (settings load before this module).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app

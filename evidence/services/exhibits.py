@@ -36,17 +36,17 @@ def exhibit_file_open_for_download(*, user: Any, exhibit_file: ExhibitFile, ip: 
         user, exhibit.case
     ):
         raise NotPermitted("This file is quarantined; only the tribunal and the registry may download it.")
-    with transaction.atomic():
-        verify_stored_file(exhibit_file, purpose="download", actor_id=user.pk)
-        custody_append(
-            exhibit_id=exhibit.pk,
-            action=CustodyAction.DOWNLOADED,
-            actor_id=user.pk,
-            actor_role=_role(user, exhibit),
-            ip=ip,
-            file=exhibit_file,
-            details={"sha256": exhibit_file.sha256},
-        )
+    # Not inside a transaction: a mismatch must stay recorded in custody when the download is refused.
+    verify_stored_file(exhibit_file, purpose="download", actor_id=user.pk)
+    custody_append(
+        exhibit_id=exhibit.pk,
+        action=CustodyAction.DOWNLOADED,
+        actor_id=user.pk,
+        actor_role=_role(user, exhibit),
+        ip=ip,
+        file=exhibit_file,
+        details={"sha256": exhibit_file.sha256},
+    )
     return evidence_storage().open(exhibit_file.storage_name, "rb")
 
 
