@@ -3,8 +3,6 @@ arbitrator, Greta the registrar, Uma an unrelated user) and a factory for cases 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 

@@ -319,8 +319,8 @@ def _batch_windows(green: np.ndarray, bounds: np.ndarray, min_window: int, gamma
 class _PairPool:
     """Distinct (prev, token) pairs across all documents, exact, with memory bounded by ``memory_pairs``.
 
-    Pairs are buffered and de-duplicated in RAM; once the distinct set outgrows the budget it is spilled into
-    hash buckets on disk, each of which is de-duplicated on its own at the end.
+    Pairs are buffered and de-duplicated in RAM; once the distinct set outgrows half the budget, buffers are
+    spilled into 256 hash buckets on disk, each of which is de-duplicated on its own at the end.
     """
 
     def __init__(self, memory_pairs: int = POOL_MEMORY_PAIRS) -> None:
@@ -342,11 +342,16 @@ class _PairPool:
             self._compact()
 
     def _compact(self) -> None:
-        merged = _distinct(np.concatenate(self._parts))
-        self._parts, self._buffered = [merged], len(merged)
+        merged = np.concatenate(self._parts)
+        if not self.spilled:
+            merged = _distinct(merged)
+        # Once spilling, buffers go to the buckets as they are: each bucket is de-duplicated once at the end,
+        # which costs one sort of every pair instead of two (disk use is 8 bytes per scored pair at most).
         if self.spilled or len(merged) > self.memory_pairs // 2:
             self._spill(merged)
             self._parts, self._buffered = [], 0
+        else:
+            self._parts, self._buffered = [merged], len(merged)
 
     def _spill(self, keys: np.ndarray) -> None:
         if self._spill_dir is None:
@@ -367,7 +372,7 @@ class _PairPool:
         total = green = 0
         try:
             if self.spilled and self._parts:
-                self._spill(_distinct(np.concatenate(self._parts)))
+                self._spill(np.concatenate(self._parts))
             chunks: list[np.ndarray]
             if self._spill_dir is not None:
                 directory = Path(self._spill_dir.name)
