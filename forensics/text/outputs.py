@@ -85,7 +85,7 @@ def load_tokenizer(tokenizer_path: str | os.PathLike[str]) -> Any:
         raise ForensicsInputError(f"tokenizer file not found: {path.name}")
     try:
         return Tokenizer.from_file(str(path))
-    except Exception as exc:  # the Rust side raises a bare Exception with a parse message
+    except Exception as exc:  # noqa: BLE001 - the Rust side raises a bare Exception carrying the parse error
         raise ForensicsInputError(f"{path.name} is not a valid tokenizer.json ({exc})") from None
 
 
