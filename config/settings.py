@@ -322,7 +322,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # A case's state appears as state, from_state and to_state: one enum, one name.
-    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "disputes.lifecycle.states.State"},
+    # Deadlines, exhibits, their files and jobs all have a `status`: one name per choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "disputes.lifecycle.states.State",
+        "DeadlineStatusEnum": "disputes.models.DeadlineStatus",
+    },
 }
 
 # --- Cache (throttling, rate limits) -----------------------------------------------------------------------------
