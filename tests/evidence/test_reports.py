@@ -47,7 +47,7 @@ def test_report_page_charts_and_pdf_for_the_tribunal(lineage_job, personas, clie
     assert ours.sha256 in html and theirs.sha256 in html
     assert "not probative" in html.lower() or "NOT probative" in html
     assert "python manage.py analyse weights" in html
-    chart_urls = [u for u in page.context["chart_src"].values()]
+    chart_urls = list(page.context["chart_src"].values())
     assert chart_urls, "the lineage report has charts"
     chart = client.get(chart_urls[0])
     assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
