@@ -158,13 +158,14 @@ def main() -> None:
         generate(path_a, tensors, noise=0.0, seed=args.seed)
         generate(path_b, tensors, noise=0.05, seed=args.seed)
         generation_s = time.perf_counter() - started
+        file_mb = round(os.path.getsize(path_a) / 1e6, 1)
         _warm([path_a, path_b])
         runs = {mode: _spawn(mode, path_a, path_b) for mode in ("baseline", "stats", "full")}
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     report = {
-        "file_mb": round(os.path.getsize(path_a) / 1e6, 1) if path_a.exists() else None,
+        "file_mb": file_mb,
         "size_mb_requested": size_mb,
         "shape": shape,
         "layers": sum(1 for name, _ in tensors if name.endswith("q_proj.weight")),
@@ -174,8 +175,10 @@ def main() -> None:
         "ratio_wall_full_vs_baseline": runs["full"]["wall_s"] / runs["baseline"]["wall_s"],
         "pcs_agree": abs(runs["stats"]["pcs"] - runs["baseline"]["pcs"]) < 1e-9,
         "cpu_count": os.cpu_count(),
+        "load_average_1min_at_end": os.getloadavg()[0],
     }
-    print(f"two BF16 models of {size_mb:g} MB ({report['layers']} layers, hidden {shape['hidden']})")
+    print(f"two BF16 models of {file_mb:g} MB each ({report['layers']} layers, hidden {shape['hidden']})")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'run':34s} {'wall s':>8s} {'peak RSS MB':>12s}  PCS")
     labels = {
         "baseline": "baseline (load_file both)",
