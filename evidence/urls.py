@@ -1,1 +1,24 @@
-urlpatterns: list = []
+from django.urls import path
+
+from evidence.views import exhibits, jobs
+
+urlpatterns = [
+    path("cases/<int:pk>/exhibits/new/", exhibits.exhibit_new, name="exhibit_new"),
+    path("cases/<int:pk>/exhibits/<int:exhibit_id>/", exhibits.exhibit_detail, name="exhibit_detail"),
+    path(
+        "cases/<int:pk>/exhibits/<int:exhibit_id>/files/<int:file_id>/download/",
+        exhibits.exhibit_file_download,
+        name="exhibit_file_download",
+    ),
+    path(
+        "cases/<int:pk>/exhibits/<int:exhibit_id>/custody.<str:fmt>",
+        exhibits.exhibit_custody_export,
+        name="exhibit_custody_export",
+    ),
+    path("cases/<int:pk>/exhibits/<int:exhibit_id>/withdraw/", exhibits.exhibit_withdraw_view, name="exhibit_withdraw"),
+    path("cases/<int:pk>/exhibits/<int:exhibit_id>/tier/", exhibits.exhibit_tier_view, name="exhibit_tier"),
+    path("cases/<int:pk>/jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
+    path("cases/<int:pk>/jobs/<int:job_id>/status/", jobs.job_status, name="job_status"),
+    path("cases/<int:pk>/jobs/<int:job_id>/cancel/", jobs.job_cancel_view, name="job_cancel"),
+    path("cases/<int:pk>/jobs/<int:job_id>/rerun/", jobs.job_rerun_view, name="job_rerun"),
+]

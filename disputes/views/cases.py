@@ -23,6 +23,7 @@ from disputes.lifecycle.transitions import BY_EVENT
 from disputes.models import Case, Deadline, DeadlineStatus
 from disputes.views import reads
 from disputes.views.types import AuthenticatedRequest
+from evidence.views import tabs as evidence_tabs
 
 CASES_PER_PAGE = 25
 ROWS_PER_TAB_PAGE = 30
@@ -35,6 +36,8 @@ TABS: dict[str, tuple[str, str | None]] = {
     "participants": ("Participants", "disputes.view_participants"),
     "docket": ("Docket", "disputes.view_docket"),
     "messages": ("Messages", "disputes.view_docket"),
+    "exhibits": ("Exhibits", "disputes.view_docket"),  # rows scoped by tier in evidence.views.tabs
+    "analyses": ("Analyses", "disputes.view_docket"),
 }
 
 
@@ -77,6 +80,10 @@ def _header_context(request: AuthenticatedRequest, case: Case) -> dict[str, Any]
 
 def _tab_context(request: AuthenticatedRequest, case: Case, tab: str) -> dict[str, Any]:
     page_number = request.GET.get("page")
+    if tab == "exhibits":
+        return evidence_tabs.exhibits_tab_context(request, case)
+    if tab == "analyses":
+        return evidence_tabs.analyses_tab_context(request, case)
     if tab == "timeline":
         page = Paginator(selectors.case_timeline(user=request.user, case=case), ROWS_PER_TAB_PAGE).get_page(page_number)
         return {"page": page, "labels": {name: t.label for name, t in BY_EVENT.items()}}

@@ -1,0 +1,1 @@
+"""Evidence pages: the Exhibits and Analyses tabs of the case page, filing, exhibit and job pages."""
