@@ -6,7 +6,7 @@ urlpatterns = [
     path("", include("disputes.urls")),
     path("", include("accounts.urls")),
     path("", include("evidence.urls")),
-    path("", include("evidence.report_urls")),
+    path("", include("evidence.analysis_urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("disputes.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
