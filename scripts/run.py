@@ -63,9 +63,9 @@ def _environment(var_dir: Path, port: int, host: str) -> dict[str, str]:
 
 
 def _prepare_var_dir(var_dir: Path) -> None:
-    # kombu's filesystem transport does not create its folders, and keeps its exchange table in a folder relative
-    # to the working directory ("control"), which is why the Celery children run inside the var dir.
-    for sub in ("broker/queue", "broker/processed", "control", "mail", "media", "cache"):
+    # kombu's filesystem transport does not create its folders. Children also run inside the var dir, so anything
+    # written relative to the working directory (celery's defaults) lands there rather than in the repository.
+    for sub in ("broker/queue", "broker/processed", "broker/control", "mail", "media", "cache"):
         (var_dir / sub).mkdir(parents=True, exist_ok=True)
 
 

@@ -128,16 +128,17 @@ class LiveWorker:
 
 
 def _filesystem_transport_options(var_dir: Path) -> dict[str, Any]:
-    # Mirrors config/settings.py for TRIBUNAL_VAR_DIR=var_dir, plus the exchange table's folder, which kombu
-    # otherwise puts in the working directory (the worker runs in var_dir, so "control" resolves to the same place).
-    queue = str(var_dir / "broker" / "queue")
-    return {
-        "data_folder_in": queue,
-        "data_folder_out": queue,
-        "processed_folder": str(var_dir / "broker" / "processed"),
-        "store_processed": False,
-        "control_folder": str(var_dir / "control"),
+    """The test process's filesystem:// folders, moved to the worker's TRIBUNAL_VAR_DIR (as its settings do)."""
+    from django.conf import settings
+
+    here = str(settings.VAR_DIR)
+    options = {
+        key: str(var_dir) + value[len(here) :] if isinstance(value, str) and value.startswith(here) else value
+        for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()
     }
+    # Without a configured control folder kombu uses "control" in the working directory: the worker's is var_dir.
+    options.setdefault("control_folder", str(var_dir / "control"))
+    return options
 
 
 def _reset_broker_connections(app: Any) -> None:
@@ -153,7 +154,7 @@ def _reset_broker_connections(app: Any) -> None:
 @pytest.fixture(scope="module")
 def _worker_process(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory):
     var_dir = tmp_path_factory.mktemp("worker-var")
-    for sub in ("broker/queue", "broker/processed", "control", "mail", "media", "cache"):
+    for sub in ("broker/queue", "broker/processed", "broker/control", "control", "mail", "media", "cache"):
         (var_dir / sub).mkdir(parents=True, exist_ok=True)
     queue = f"tribunal-test-{uuid.uuid4().hex[:12]}"
     with django_db_blocker.unblock():
@@ -195,6 +196,7 @@ def live_worker(_worker_process: LiveWorker, transactional_db: None, settings: A
     # restores them after the test.
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_TASK_DEFAULT_QUEUE = _worker_process.queue
+    settings.CELERY_TASK_ROUTES = {}  # analysis jobs too: this worker is the only consumer of this test's tasks
     if str(settings.CELERY_BROKER_URL).startswith("filesystem:"):
         settings.CELERY_BROKER_TRANSPORT_OPTIONS = _filesystem_transport_options(_worker_process.var_dir)
     _reset_broker_connections(app)
