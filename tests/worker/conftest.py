@@ -196,7 +196,9 @@ def live_worker(_worker_process: LiveWorker, transactional_db: None, settings: A
     # restores them after the test.
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_TASK_DEFAULT_QUEUE = _worker_process.queue
-    settings.CELERY_TASK_ROUTES = {}  # analysis jobs too: this worker is the only consumer of this test's tasks
+    # Analysis jobs too (routed by name, or sent with an explicit queue): this worker consumes all of this test's.
+    settings.CELERY_TASK_ROUTES = {}
+    settings.TRIBUNAL_ANALYSIS_QUEUE = _worker_process.queue
     if str(settings.CELERY_BROKER_URL).startswith("filesystem:"):
         settings.CELERY_BROKER_TRANSPORT_OPTIONS = _filesystem_transport_options(_worker_process.var_dir)
     _reset_broker_connections(app)
