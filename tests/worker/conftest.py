@@ -38,14 +38,15 @@ TASK_TIMEOUT = 60.0
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give SQLite a file-based test database when a selected test needs the live worker.
+    """Give SQLite a file-based test database when a selected test in this folder starts a worker.
 
     Done at collection rather than in a `django_db_modify_db_settings` override: that fixture is session-scoped and
     cached, so whichever test sets up the database first decides, and in a whole-suite run that is rarely a worker
     test. Collection ends before any database exists, so this holds for the whole session; trylast sees the list
     after -m/-k deselection, so runs without worker tests keep the in-memory database.
     """
-    if not any("live_worker" in getattr(item, "fixturenames", ()) for item in items):
+    here = Path(__file__).parent
+    if not any(item.get_closest_marker("worker") and item.path.is_relative_to(here) for item in items):
         return
     from django.conf import settings
 
