@@ -237,3 +237,15 @@ def test_subsampled_hidden_dimensions_keep_the_verdicts(models: dict[str, Path])
     assert unrelated["verdict"] == NO_EVIDENCE
     # Fewer CKA samples widen the unrelated-pair spread; the case's permutation null must see that.
     assert unrelated["robust"]["permutation_null"]["sd"] > 0.0028
+
+
+def test_extended_vocabulary_is_aligned_on_the_shared_rows(tmp_path: Path, models: dict[str, Path]) -> None:
+    grown = fx.fine_tune(fx.tiny_llama(1), 0.05, seed=8)
+    extra = np.random.default_rng(0).normal(0, 0.02, size=(64, fx.TINY["hidden"])).astype(np.float32)
+    for name in ("model.embed_tokens.weight", "lm_head.weight"):
+        grown[name] = np.concatenate([grown[name], extra])
+    result = compare_weights(models["base"], fx.write_model(grown, tmp_path / "grown.safetensors"))
+    assert result["verdict"] == CONSISTENT
+    assert result["robust"]["vocab_rows_used"] == fx.TINY["vocab"]
+    assert result["architecture"]["shape_mismatches"] == 2
+    assert any("embedding.weight: shapes differ" in w for w in result["warnings"])
