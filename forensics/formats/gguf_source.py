@@ -8,6 +8,7 @@ robust score does not depend on row order, but per-tensor cosine against the ori
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,18 @@ class GGUFSource:
                 yield block.astype(np.float32)
             else:
                 yield self._gguf.quants.dequantize(block, qtype).reshape(-1, cols).astype(np.float32, copy=False)
+        self._release(int(tensor.data_offset), int(tensor.n_bytes))
+
+    def _release(self, offset: int, length: int) -> None:
+        """Drop the tensor's pages from the resident set once read (see `forensics.formats.safetensors`).
+        The reader maps the whole file through numpy; its mmap is reached defensively (a private attribute)."""
+        mapped = getattr(self._reader.data, "_mmap", None)
+        if mapped is None or not hasattr(mapped, "madvise"):
+            return
+        start = offset - offset % mmap.PAGESIZE
+        end = min(offset + length, len(mapped))
+        if end > start:
+            mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
 
     def read(self, name: str) -> np.ndarray:
         tensor = self._tensors[name]
