@@ -8,13 +8,14 @@ from forensics.formats.safetensors import (
     open_tensor,
     read_header,
 )
-from forensics.formats.source import TensorMeta, WeightSource, open_source
+from forensics.formats.source import TensorMeta, WeightSource, iter_arrays, open_source
 
 __all__ = [
     "SafetensorsHeader",
     "TensorInfo",
     "TensorMeta",
     "WeightSource",
+    "iter_arrays",
     "iter_row_blocks",
     "open_raw",
     "open_source",

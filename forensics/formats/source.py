@@ -53,6 +53,13 @@ class WeightSource(Protocol):
         ...
 
 
+def iter_arrays(source: WeightSource) -> Iterator[tuple[TensorMeta, np.ndarray]]:
+    """Every tensor, whole and decoded, one at a time (only one is alive at once if the caller drops it).
+    For large tensors prefer `WeightSource.row_blocks`."""
+    for meta in source.tensors():
+        yield meta, source.read(meta.name)
+
+
 def _read_whole(source: WeightSource, meta: TensorMeta) -> np.ndarray:
     blocks = list(source.row_blocks(meta.name, max(meta.numel, 1)))
     joined = np.concatenate(blocks, axis=0) if blocks else np.empty((0,), np.float32)

@@ -13,7 +13,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from forensics.common import ForensicsInputError
-from forensics.formats import iter_row_blocks, open_source, open_tensor, read_header
+from forensics.formats import iter_arrays, iter_row_blocks, open_source, open_tensor, read_header
 from forensics.formats.safetensors_writer import write_arrays
 
 
@@ -146,6 +146,7 @@ def test_sharded_source_lists_and_reads_across_shards(tmp_path: Path) -> None:
     assert sorted((m.name, m.shape) for m in source.tensors()) == [("a", (2, 3)), ("b", (4,))]
     np.testing.assert_array_equal(source.read("a"), np.arange(6).reshape(2, 3))
     assert [p.name for p in source.files] == [index.name, "s1.safetensors", "s2.safetensors"]
+    assert {meta.name: array.shape for meta, array in iter_arrays(source)} == {"a": (2, 3), "b": (4,)}
 
 
 @pytest.mark.parametrize(
