@@ -279,7 +279,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"evidence.tasks.run_job": {"queue": "analysis"}}
+# Heavy jobs (ingest hashing, analyses) go to their own queue so that e-mail and the deadline sweep never wait
+# behind a 40 GB weight comparison; run dedicated workers for it (`celery -A config worker -Q analysis`).
+TRIBUNAL_ANALYSIS_QUEUE = env.str("TRIBUNAL_ANALYSIS_QUEUE", default="analysis")
+CELERY_TASK_ROUTES = {"evidence.tasks.run_job": {"queue": TRIBUNAL_ANALYSIS_QUEUE}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {
