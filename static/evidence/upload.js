@@ -29,10 +29,11 @@
   var busy = false;
 
   /* ---- formatting ---------------------------------------------------------------------------------------- */
+  /* Binary units, as Django's filesizeformat shows sizes on the exhibit pages. */
   function formatBytes(n) {
     var units = ["bytes", "KB", "MB", "GB", "TB"];
     var i = 0;
-    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
     return (i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)) + " " + units[i];
   }
   function formatDuration(seconds) {
