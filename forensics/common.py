@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import mmap
 import os
 import platform
 import time
@@ -33,24 +31,12 @@ class ForensicsInputError(ValueError):
     """An input file is malformed or unsuitable. The message is shown to users: make it clear and specific."""
 
 
-HASH_BLOCK = 8 * 1024 * 1024
-
-
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, hashed from a memory map (page-aligned reads run at hashlib speed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size == 0:
-            return digest.hexdigest()
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
-            try:
-                for start in range(0, size, HASH_BLOCK):
-                    digest.update(view[start : start + HASH_BLOCK])
-            finally:
-                view.release()
-    return digest.hexdigest()
+    """SHA-256 of a file at hashlib speed (page-aligned memory map) with a bounded resident set: hashed pages are
+    released as it goes, so hashing a 2 GB upload does not add 2 GB to the process's RSS."""
+    from forensics.formats.hashing import sha256_bounded
+
+    return sha256_bounded(path)
 
 
 @dataclass
