@@ -30,7 +30,7 @@ import heapq
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -367,19 +367,23 @@ class _PairPool:
                 with open(Path(self._spill_dir.name) / f"{number:03d}.u64", "ab") as handle:
                     part.tofile(handle)
 
+    def _chunks(self) -> Iterator[np.ndarray]:
+        """Disjoint groups of pairs, one at a time: each spill bucket read on its own, or the RAM buffer."""
+        if self._spill_dir is None:
+            if self._parts:
+                yield np.concatenate(self._parts)
+            return
+        for path in sorted(Path(self._spill_dir.name).glob("*.u64")):
+            yield np.fromfile(path, dtype=np.uint64)
+
     def count(self, key: int, threshold: int) -> tuple[int, int]:
         """(distinct pairs, distinct green pairs) over everything added; removes any spill files."""
         total = green = 0
         try:
             if self.spilled and self._parts:
                 self._spill(np.concatenate(self._parts))
-            chunks: list[np.ndarray]
-            if self._spill_dir is not None:
-                directory = Path(self._spill_dir.name)
-                chunks = [np.fromfile(path, dtype=np.uint64) for path in sorted(directory.glob("*.u64"))]
-            else:
-                chunks = [np.concatenate(self._parts)] if self._parts else []
-            for chunk in chunks:
+                self._parts = []
+            for chunk in self._chunks():
                 distinct = _distinct(chunk)
                 total += len(distinct)
                 green += int(

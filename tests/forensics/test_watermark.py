@@ -310,6 +310,27 @@ def test_pool_spilling_to_disk_gives_the_same_counts(tmp_path: Path, monkeypatch
     assert (in_memory["pooled"]["T"], in_memory["pooled"]["S"]) == expected
 
 
+def test_pool_memory_stays_bounded_when_spilling() -> None:
+    # 600 000 pairs (4.8 MB) through a pool allowed 5 000 in RAM: no step may hold more than a fraction of them.
+    import tracemalloc
+
+    rng = np.random.default_rng(52)
+    pool = watermark._PairPool(memory_pairs=5000)
+    chunks = [rng.integers(0, 2**40, size=10_000, dtype=np.uint64) for _ in range(60)]
+    expected = len(np.unique(np.concatenate(chunks)))
+    tracemalloc.start()
+    try:
+        for chunk in chunks:
+            pool.add(chunk)
+        total, green = pool.count(KEY, green_threshold(GAMMA))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == expected
+    assert 0 < green < total
+    assert peak < 1_500_000, peak
+
+
 def ref_score_pool(sequences: list[np.ndarray], key: int) -> tuple[int, int]:
     pairs = {(int(a), int(b)) for seq in sequences for a, b in itertools.pairwise(seq)}
     return len(pairs), sum(ref_is_green(key, a, b, GAMMA) for a, b in pairs)
