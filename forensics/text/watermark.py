@@ -61,7 +61,7 @@ MASK64 = 2**64 - 1
 # Pairs are packed as (prev << 32) | token for exact de-duplication in one uint64; no tokenizer comes close.
 MAX_TOKEN_ID = 2**32 - 1
 
-BATCH_TOKENS = 1_000_000  # tokens hashed per numpy batch: big enough to amortise overhead, small in memory
+BATCH_TOKENS = 500_000  # tokens hashed per numpy batch: big enough to amortise overhead, small in memory
 BATCH_DOCS = 8192
 POOL_MEMORY_PAIRS = 4_000_000  # distinct pairs buffered in RAM (32 MB) before the pool spills to disk
 POOL_BUCKETS = 256  # spill files; a bucket holds about 1/256 of the distinct pairs when it is counted
