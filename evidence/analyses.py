@@ -14,16 +14,18 @@ from django.conf import settings
 
 from evidence.models import ExhibitFile, ExhibitKind
 
-Adapter = Callable[[dict[str, Path], dict[str, Any], Any], dict[str, Any]]
+Adapter = Callable[[dict[str, Path], dict[str, Any], Any, dict[str, str]], dict[str, Any]]
 
 
-def _weights(paths: dict[str, Path], params: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _weights(paths: dict[str, Path], params: dict[str, Any], progress: Any, hashes: dict[str, str]) -> dict[str, Any]:
     from forensics.weights.lineage import compare_weights
 
-    return compare_weights(paths["a"], paths["b"], progress=progress)
+    # The vault has just re-verified both files' SHA-256: hand them over instead of hashing 2 x N GB again.
+    known = {str(paths[role]): hashes[role] for role in ("a", "b")}
+    return compare_weights(paths["a"], paths["b"], progress=progress, known_sha256=known)
 
 
-def _logs(paths: dict[str, Path], params: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _logs(paths: dict[str, Path], params: dict[str, Any], progress: Any, hashes: dict[str, str]) -> dict[str, Any]:
     from forensics.logs.extraction import detect_extraction
 
     return detect_extraction(
@@ -34,7 +36,7 @@ def _logs(paths: dict[str, Path], params: dict[str, Any], progress: Any) -> dict
     )
 
 
-def _watermark(paths: dict[str, Path], params: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _watermark(paths: dict[str, Path], params: dict[str, Any], progress: Any, hashes: dict[str, str]) -> dict[str, Any]:
     from forensics.text.watermark import detect_watermark
 
     return detect_watermark(
@@ -47,7 +49,9 @@ def _watermark(paths: dict[str, Path], params: dict[str, Any], progress: Any) ->
     )
 
 
-def _similarity(paths: dict[str, Path], params: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _similarity(
+    paths: dict[str, Path], params: dict[str, Any], progress: Any, hashes: dict[str, str]
+) -> dict[str, Any]:
     from forensics.text.similarity import compare_outputs
 
     return compare_outputs(

@@ -148,8 +148,9 @@ def run_analysis(job: AnalysisJob, progress: ProgressReporter) -> dict[str, Any]
     _record_analysis(job, inputs)
     with contextlib.ExitStack() as stack:
         paths = {item.role: stack.enter_context(local_path(item.file)) for item in inputs}
+        hashes = {item.role: item.file.sha256 for item in inputs}
         try:
-            return ANALYSES[job.kind](paths, job.parameters, progress)
+            return ANALYSES[job.kind](paths, job.parameters, progress, hashes)
         except ForensicsInputError as error:
             raise UserFacingError(str(error)) from None
 
