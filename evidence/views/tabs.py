@@ -52,4 +52,10 @@ def analyses_tab_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     # Every listed job is visible to the user, so managing them reduces to being on the tribunal (one check, not one
     # evidence.manage_job query per row); the cancel/re-run views check the permission on the job itself.
     can_manage = permissions.is_tribunal_member(request.user, case)
-    return {"page": page, "job_rows": [(job, job_summary(job)) for job in page.object_list], "can_manage": can_manage}
+    can_order = can_manage or permissions.may_file_exhibits(request.user, case) is not None
+    return {
+        "page": page,
+        "job_rows": [(job, job_summary(job)) for job in page.object_list],
+        "can_manage": can_manage,
+        "can_order": can_order,
+    }
