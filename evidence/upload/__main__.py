@@ -1,0 +1,5 @@
+import sys
+
+from evidence.upload.cli import main
+
+sys.exit(main())
