@@ -39,6 +39,10 @@ OPTIONAL = (
 )
 KNOWN = REQUIRED + PROMPT_FIELDS + OPTIONAL
 INTEGER_FIELDS = ("prompt_tokens", "completion_tokens", "top_logprobs")
+NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+    "UHUGEINT", "FLOAT", "DOUBLE",
+}
 
 # Plausible epoch-second range. A value outside it is almost always milliseconds or a typo, and would
 # silently stretch an account's active span by decades if accepted.
@@ -103,6 +107,17 @@ def _quote(value: str) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _blank_text(expr: str) -> str:
+    """NULL or only spaces (DuckDB's trim strips spaces only). trim() copies long strings (~1 us per prompt), so
+    it only runs on values that start with a space, the only ones that can trim down to ''."""
+    return f"({expr} IS NULL OR {expr} = '' OR (starts_with({expr}, ' ') AND trim({expr}) = ''))"
+
+
+def _trimmed(expr: str) -> str:
+    """``trim(expr)``, but without copying the (usual) values that have no space to strip."""
+    return f"CASE WHEN starts_with({expr}, ' ') OR ends_with({expr}, ' ') THEN trim({expr}) ELSE {expr} END"
 
 
 def _csv_dialect(path: Path) -> tuple[str, list[str]]:
@@ -200,7 +215,7 @@ class LogSource:
                 "SELECT line, CASE WHEN NOT json_valid(j) THEN " + _quote(R_JSON) + " WHEN json_type(j) <> 'OBJECT' "
                 "THEN " + _quote(R_OBJECT) + " END AS structural, "
                 f"CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN json_extract_string(j, [{paths}]) END AS v "
-                f"FROM ({self._jsonl_raw()}) WHERE j IS NOT NULL AND trim(j) <> ''"
+                f"FROM ({self._jsonl_raw()}) WHERE NOT {_blank_text('j')}"
             )
             fields = {name: f"v[{index + 1}]" for index, name in enumerate(KNOWN)}
             return raw, fields
@@ -226,8 +241,15 @@ class LogSource:
             return f"epoch(CAST({expr} AS TIMESTAMPTZ))"
         if kind != "VARCHAR":
             return f"TRY_CAST({expr} AS DOUBLE)"
-        text = f"trim({expr})"
-        return f"coalesce(TRY_CAST({text} AS DOUBLE), epoch(TRY_CAST({text} AS TIMESTAMPTZ)))"
+        text = _trimmed(expr)
+        as_double = f"TRY_CAST({text} AS DOUBLE)"
+        as_time = f"epoch(TRY_CAST({text} AS TIMESTAMPTZ))"
+        # A failed TRY_CAST to DOUBLE costs ~1 us (over 10 s on 10 M ISO stamps), so ISO-looking text ("2025-...")
+        # tries the timestamp first. No text parses as both, so the value is the same as double-then-timestamp.
+        return (
+            f"CASE WHEN {text} LIKE '____-%' THEN coalesce({as_time}, {as_double}) "
+            f"ELSE coalesce({as_double}, {as_time}) END"
+        )
 
     def _bool_expr(self, expr: str) -> str:
         kind = self.types.get("logit_bias", "VARCHAR")
@@ -241,55 +263,92 @@ class LogSource:
         # An OpenAI-style logit_bias map counts as used when it is a non-empty object.
         return f"CASE WHEN {low} IN ({trues}) OR {low} LIKE '{{%:%}}' THEN true WHEN {low} IN ({falses}) THEN false END"
 
+    def _text_expr(self, name: str, expr: str) -> str:
+        return expr if self.types.get(name, "VARCHAR") == "VARCHAR" else f"CAST({expr} AS VARCHAR)"
+
+    def _blank_expr(self, name: str, expr: str) -> str:
+        """Missing or blank. A typed (non-text) value is blank only when NULL: its text form is never empty."""
+        if expr == "NULL":
+            return "true"
+        if self.types.get(name, "VARCHAR") == "VARCHAR":
+            return _blank_text(expr)
+        return f"({expr} IS NULL)"
+
+    def _number_expr(self, name: str, expr: str) -> str:
+        """The field as DOUBLE (NULL when it is not a number), without a text round-trip for numeric columns."""
+        if expr == "NULL":
+            return "NULL::DOUBLE"
+        kind = self.types.get(name, "VARCHAR")
+        if kind in NUMERIC_TYPES or kind.startswith("DECIMAL"):
+            return f"TRY_CAST({expr} AS DOUBLE)"
+        return f"TRY_CAST({_trimmed(self._text_expr(name, expr))} AS DOUBLE)"
+
     def sql(self, *, rejects: bool = False) -> str:
-        """Rows: line, account_id, ts (epoch s), prompt, prompt_key, ip, user_agent, tokens, flags, reason."""
+        """Rows: line, account_id, ts (epoch s), prompt, prompt_key, ip, user_agent, tokens, flags, reason.
+
+        Three levels: the raw record; each field once as text / number / blank flag (typed Parquet columns are
+        not round-tripped through text, which used to cost most of the scan); then the reason and the values.
+        """
         raw, f = self._raw(rejects)
-        # Inner select: every known field as text (``<name>_t``), plus the typed timestamp and logit_bias.
-        texts = ", ".join(
-            f"CAST({f[name]} AS VARCHAR) AS {name}_t" if f[name] != "NULL" else f"NULL::VARCHAR AS {name}_t"
-            for name in KNOWN
-        )
-        ts = self._timestamp_expr(f["timestamp"]) if f["timestamp"] != "NULL" else "NULL::DOUBLE"
-        lb = self._bool_expr(f["logit_bias"]) if f["logit_bias"] != "NULL" else "NULL::BOOLEAN"
-        inner = f"SELECT line, structural, {texts}, {ts} AS ts_, {lb} AS lb_ FROM ({raw})"
+
+        def text(name: str) -> str:
+            return "NULL::VARCHAR" if f[name] == "NULL" else self._text_expr(name, f[name])
+
+        columns = [
+            "line",
+            "structural",
+            f"{text('account_id')} AS account_id_t",
+            f"{self._blank_expr('timestamp', f['timestamp'])} AS timestamp_blank",
+            f"{self._timestamp_expr(f['timestamp']) if f['timestamp'] != 'NULL' else 'NULL::DOUBLE'} AS ts_",
+            f"{text('prompt')} AS prompt_t",
+            f"{text('prompt_sha256')} AS prompt_sha256_t",
+            f"{text('ip')} AS ip_t",
+            f"{text('user_agent')} AS user_agent_t",
+            f"{self._blank_expr('logit_bias', f['logit_bias'])} AS logit_bias_blank",
+            f"{self._bool_expr(f['logit_bias']) if f['logit_bias'] != 'NULL' else 'NULL::BOOLEAN'} AS lb_",
+        ]
+        for name in INTEGER_FIELDS:
+            columns.append(f"{self._blank_expr(name, f[name])} AS {name}_blank")
+            columns.append(f"{self._number_expr(name, f[name])} AS {name}_n")
+        inner = f"SELECT {', '.join(columns)} FROM ({raw})"
 
         def blank(name: str) -> str:
-            return f"({name}_t IS NULL OR trim({name}_t) = '')"
+            return _blank_text(f"{name}_t")
 
-        def number(name: str) -> str:
-            return f"TRY_CAST(trim({name}_t) AS DOUBLE)"
-
+        sha = _trimmed("prompt_sha256_t")
         checks = [
             ("structural IS NOT NULL", "structural"),
             (blank("account_id"), _quote(R_ACCOUNT)),
-            (blank("timestamp"), _quote(R_TS_MISSING)),
+            ("timestamp_blank", _quote(R_TS_MISSING)),
             ("ts_ IS NULL OR isnan(ts_)", _quote(R_TS_FORMAT)),
             (f"ts_ NOT BETWEEN {EPOCH_MIN} AND {EPOCH_MAX}", _quote(R_TS_RANGE)),
             (f"{blank('prompt')} AND {blank('prompt_sha256')}", _quote(R_PROMPT)),
             (
-                f"NOT {blank('prompt_sha256')} AND NOT regexp_full_match(trim(prompt_sha256_t), '[0-9a-fA-F]{{64}}')",
+                f"NOT {blank('prompt_sha256')} AND NOT regexp_full_match({sha}, '[0-9a-fA-F]{{64}}')",
                 _quote(R_SHA),
             ),
         ]
         for name in INTEGER_FIELDS:
+            number = f"{name}_n"
             checks.append(
                 (
-                    f"NOT {blank(name)} AND coalesce(NOT isfinite({number(name)}) OR {number(name)} < 0 "
-                    f"OR {number(name)} <> floor({number(name)}), true)",
+                    f"NOT {name}_blank AND coalesce(NOT isfinite({number}) OR {number} < 0 "
+                    f"OR {number} <> floor({number}), true)",
                     _quote(r_int(name)),
                 )
             )
-        checks.append((f"NOT {blank('logit_bias')} AND lb_ IS NULL", _quote(R_LOGIT)))
+        checks.append(("NOT logit_bias_blank AND lb_ IS NULL", _quote(R_LOGIT)))
         reason = "CASE " + " ".join(f"WHEN {cond} THEN {value}" for cond, value in checks) + " END"
         # The prompt's identity: its declared SHA-256 when given (the prompt text may be withheld), else its text.
-        key = f"CASE WHEN NOT {blank('prompt_sha256')} THEN hash(lower(trim(prompt_sha256_t))) ELSE hash(prompt_t) END"
+        key = f"CASE WHEN NOT {blank('prompt_sha256')} THEN hash(lower({sha})) ELSE hash(prompt_t) END"
 
         def tokens(name: str) -> str:
-            return f"coalesce(TRY_CAST({number(name)} AS BIGINT), 0)"
+            return f"coalesce(TRY_CAST({name}_n AS BIGINT), 0)"
 
         return (
-            "SELECT line, trim(account_id_t) AS account_id, ts_ AS ts, prompt_t AS prompt, "
-            f"{key} AS prompt_key, nullif(trim(ip_t), '') AS ip, nullif(trim(user_agent_t), '') AS user_agent, "
+            f"SELECT line, {_trimmed('account_id_t')} AS account_id, ts_ AS ts, prompt_t AS prompt, "
+            f"{key} AS prompt_key, "
+            f"nullif({_trimmed('ip_t')}, '') AS ip, nullif({_trimmed('user_agent_t')}, '') AS user_agent, "
             f"{tokens('prompt_tokens')} AS prompt_tokens, {tokens('completion_tokens')} AS completion_tokens, "
             f"{tokens('top_logprobs')} > 0 AS uses_logprobs, coalesce(lb_, false) AS uses_logit_bias, "
             f"{reason} AS reason FROM ({inner})"
