@@ -121,6 +121,9 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class PartySerializer(serializers.ModelSerializer):
+    # Blank while the Request is a draft, so not documented as an email address.
+    counsel_email = serializers.CharField(help_text="Email of the party's counsel; blank until given.")
+
     class Meta:
         model = Party
         fields = ("side", "name", "jurisdiction", "address", "affiliates", "counsel_name", "counsel_email")

@@ -9,7 +9,9 @@ from disputes.api.views.docket import DocketDocumentView, DocketView, MessageVie
 
 app_name = "api"
 
+# No ".json" suffix routes: content negotiation is by the Accept header.
 router = DefaultRouter(use_regex_path=False)
+router.include_format_suffixes = False
 router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [

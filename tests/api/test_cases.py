@@ -223,3 +223,14 @@ def test_the_owner_discards_the_draft(client_for, personas):
     assert client_for("clara").delete(f"/api/v1/cases/{case.pk}/").status_code == 204
     assert not Case.objects.filter(pk=case.pk).exists()
     assert not CaseEvent.objects.exists()
+
+
+def test_a_mangled_cursor_is_a_400_naming_it(client_for, db):
+    response = client_for("clara").get("/api/v1/cases/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
+
+
+def test_a_registrar_does_not_see_a_claimant_draft(client_for, personas):
+    draft = case_draft_create(user=personas.clara, title="Private")
+    assert client_for("greta").get(f"/api/v1/cases/{draft.pk}/").status_code == 404

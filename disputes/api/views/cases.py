@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from disputes import selectors
 from disputes.api.filters import CaseListQuerySerializer, validated_query
 from disputes.api.inputs import DraftSerializer
+from disputes.api.pagination import CasePagination
 from disputes.api.permissions import IsDraftOwner
 from disputes.api.schema import error_responses
 from disputes.api.serializers import CaseDetailSerializer, CaseListSerializer
@@ -34,6 +35,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filter_backends = ()  # filters are validated by CaseListQuerySerializer and applied by the selector
     serializer_class = CaseListSerializer
+    pagination_class = CasePagination
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in {"partial_update", "destroy"}:

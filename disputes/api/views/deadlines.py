@@ -41,7 +41,7 @@ class DeadlineBoardView(generics.ListAPIView):
 
 @extend_schema(
     summary="Open deadlines of the cases you take part in, soonest first",
-    responses={200: BoardDeadlineSerializer(many=True), **error_responses()},
+    responses={200: BoardDeadlineSerializer(many=True), **error_responses(400)},
     tags=["deadlines"],
 )
 class MyDeadlineListView(generics.ListAPIView):

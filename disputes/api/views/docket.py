@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from disputes import selectors
 from disputes.api import queries
 from disputes.api.inputs import MessageRequestSerializer, SubmissionMultipartSerializer, SubmissionRequestSerializer
-from disputes.api.pagination import DocketPagination
+from disputes.api.pagination import CursorPagination, DocketPagination
 from disputes.api.schema import error_responses
 from disputes.api.serializers import FilingSerializer, MessageSerializer
 from disputes.api.views.base import CaseScopedMixin, signed_in_user
@@ -44,7 +44,7 @@ class DocketView(CaseScopedMixin, generics.ListAPIView):
 
     @extend_schema(
         summary="The docket, newest filing first",
-        responses={200: FilingSerializer(many=True), **error_responses(403, 404)},
+        responses={200: FilingSerializer(many=True), **error_responses(400, 403, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -137,6 +137,7 @@ class DocketDocumentView(CaseScopedMixin, APIView):
 class MessageView(CaseScopedMixin, generics.ListAPIView):
     case_permission = "disputes.view_docket"
     serializer_class = MessageSerializer
+    pagination_class = CursorPagination
     filter_backends = ()
     parser_classes = [JSONParser]
 
@@ -145,7 +146,7 @@ class MessageView(CaseScopedMixin, generics.ListAPIView):
 
     @extend_schema(
         summary="The message board, newest first",
-        responses={200: MessageSerializer(many=True), **error_responses(403, 404)},
+        responses={200: MessageSerializer(many=True), **error_responses(400, 403, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -17,7 +17,7 @@ from disputes.api.views.base import CaseScopedMixin
 
 @extend_schema(
     summary="The case's timeline, newest first (sealed tribunal events only for the tribunal side)",
-    responses={200: CaseEventSerializer(many=True), **error_responses(404)},
+    responses={200: CaseEventSerializer(many=True), **error_responses(400, 404)},
     tags=["case records"],
 )
 class CaseEventListView(CaseScopedMixin, generics.ListAPIView):
