@@ -330,6 +330,10 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "disputes.lifecycle.states.State",
         "DeadlineStatusEnum": "disputes.models.DeadlineStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "disputes.api.schema.path_integers_are_non_negative",  # <int:> path parameters take digits only
+    ],
 }
 
 # --- Cache (throttling, rate limits) -----------------------------------------------------------------------------
