@@ -21,7 +21,6 @@ from disputes.api.views.base import signed_in_user
 
 class TokenView(APIView):
     # POST is the one route open to anonymous callers, hence its own throttle.
-
     throttle_classes = [TokenObtainThrottle]
     throttle_scope = TOKEN_SCOPE
 
