@@ -25,7 +25,8 @@ case "$role" in
   analysis)
     # Forensic analyses are memory-heavy: one at a time per container, and a fresh process per job so memory
     # returns to the system. Scale with more containers, not more concurrency.
-    exec celery -A config worker --queues analysis --concurrency "${CELERY_ANALYSIS_CONCURRENCY:-1}" \
+    exec celery -A config worker --queues "${TRIBUNAL_ANALYSIS_QUEUE:-analysis}" \
+      --concurrency "${CELERY_ANALYSIS_CONCURRENCY:-1}" \
       --max-tasks-per-child 1 --hostname "analysis@%h" --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   beat)

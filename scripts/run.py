@@ -90,10 +90,13 @@ def _children(port: int, host: str) -> list[Child]:
     # One solo worker per queue mirrors production: a long analysis never delays a notification email, and solo
     # pools keep SQLite to one writer per worker. Gossip/mingle/heartbeat only matter across machines.
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+    analysis_queue = os.environ.get("TRIBUNAL_ANALYSIS_QUEUE", "analysis")  # the settings' variable and default
     return [
         Child("worker", [*celery, "worker", "-Q", "default", "-n", "default@%h", "--pool", "solo", *quiet], " ready."),
         Child(
-            "analysis", [*celery, "worker", "-Q", "analysis", "-n", "analysis@%h", "--pool", "solo", *quiet], " ready."
+            "analysis",
+            [*celery, "worker", "-Q", analysis_queue, "-n", "analysis@%h", "--pool", "solo", *quiet],
+            " ready.",
         ),
         Child("beat", [*celery, "beat", "--loglevel", "INFO"], "beat: Starting"),
         Child("web", [python, str(BASE_DIR / "manage.py"), "runserver", "--noreload", f"{host}:{port}"]),

@@ -61,16 +61,17 @@ def test_every_app_variable_is_read_by_something(compose):
         assert not unknown, f"{name} sets variables nothing reads (typo?): {sorted(unknown)}"
 
 
-def test_workers_cover_both_queues_and_there_is_one_beat(compose):
+def test_workers_cover_both_queues_and_there_is_one_beat(compose, settings):
     services = compose["services"]
     assert services["worker"]["command"] == ["worker"]
-    assert services["worker"]["environment"]["CELERY_QUEUES"] == "default"
+    assert services["worker"]["environment"]["CELERY_QUEUES"] == settings.CELERY_TASK_DEFAULT_QUEUE
     assert services["analysis-worker"]["command"] == ["analysis"]
     assert [name for name, s in services.items() if s.get("command") == ["beat"]] == ["beat"]
+    # The analysis role consumes the queue the analysis jobs are routed to, under the same variable and default.
     entrypoint = (DOCKER / "entrypoint.sh").read_text()
-    assert re.search(r"analysis\)\s*\n(?:\s*#.*\n)*\s*exec celery -A config worker --queues analysis", entrypoint)
-    # The analysis queue is the one config/settings.py routes the heavy jobs to.
-    assert '{"queue": "analysis"}' in (BASE_DIR / "config" / "settings.py").read_text()
+    analysis_role = entrypoint[entrypoint.index("  analysis)") : entrypoint.index("  beat)")]
+    assert 'exec celery -A config worker --queues "${TRIBUNAL_ANALYSIS_QUEUE:-analysis}"' in analysis_role
+    assert settings.CELERY_TASK_ROUTES["evidence.tasks.run_job"]["queue"] == settings.TRIBUNAL_ANALYSIS_QUEUE
 
 
 def test_dependencies_and_volumes_exist(compose):
