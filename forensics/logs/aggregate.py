@@ -35,6 +35,15 @@ ACCOUNT_COLUMNS = (
 )
 
 
+# Columns of each scan; together they fill ``AccountRows.stats`` with every name of ACCOUNT_COLUMNS.
+FIRST_SCAN_COLUMNS = (
+    "account_id", "requests", "peak_per_minute", "peak_per_day", "active_minutes", "sum_sq_minute"
+)
+SECOND_SCAN_COLUMNS = (
+    "first_ts", "last_ts", "prompt_tokens", "completion_tokens", "logprobs_requests", "logit_bias_requests"
+)
+
+
 @dataclass
 class AccountRows:
     """Aggregates of one account. ``sample`` is a list of (ts, prompt) in time order, at most the sample cap."""
@@ -48,41 +57,37 @@ class AccountRows:
 
 
 def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple[Any, Any]]]:
-    """First scan: per-account counts, span, peaks and shares, plus the (reason, count) pairs of every row.
+    """First scan: per-account counts and per-minute / per-day peaks, plus the (reason, count) pairs of every row.
 
     Bad rows are grouped by reason with a NULL account so that they are counted in the same pass. The per-minute
     level also gives the sum of squared minute counts, from which the dispersion (burstiness) is derived exactly.
+    Only counts are kept at the minute level: on sparse traffic there are about as many (account, minute) groups
+    as rows, so every extra aggregate there costs a full row's worth of state; sums, spans and shares are
+    account-level and come from the second scan.
     """
     con = source.con
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE acct AS
-        WITH rows_ AS ({source.sql(rejects=True)}),
-        minutes AS (
+        WITH minutes AS (
             SELECT CASE WHEN reason IS NULL THEN account_id END AS account_id,
-                   CASE WHEN reason IS NULL THEN (ts // 60)::BIGINT END AS minute, reason,
-                   count(*) AS n, min(ts) AS t0, max(ts) AS t1,
-                   sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct,
-                   count(*) FILTER (WHERE uses_logprobs) AS nlp, count(*) FILTER (WHERE uses_logit_bias) AS nlb
-            FROM rows_ GROUP BY ALL),
+                   CASE WHEN reason IS NULL THEN (ts // 60)::BIGINT END AS minute, reason, count(*) AS n
+            FROM ({source.sql(rejects=True)}) GROUP BY ALL),
         days AS (
             SELECT account_id, minute // 1440 AS day, reason, sum(n) AS n, max(n) AS peak_minute,
-                   count(*) AS active_minutes, sum(n * n) AS sq, min(t0) AS t0, max(t1) AS t1,
-                   sum(pt) AS pt, sum(ct) AS ct, sum(nlp) AS nlp, sum(nlb) AS nlb
+                   count(*) AS active_minutes, sum(n * n) AS sq
             FROM minutes GROUP BY ALL)
-        SELECT account_id, reason, sum(n)::BIGINT AS requests, min(t0) AS first_ts, max(t1) AS last_ts,
-               max(peak_minute)::BIGINT AS peak_per_minute, max(n)::BIGINT AS peak_per_day,
-               sum(active_minutes)::BIGINT AS active_minutes, sum(sq)::DOUBLE AS sum_sq_minute,
-               sum(pt)::BIGINT AS prompt_tokens, sum(ct)::BIGINT AS completion_tokens,
-               sum(nlp)::BIGINT AS logprobs_requests, sum(nlb)::BIGINT AS logit_bias_requests
+        SELECT account_id, reason, sum(n)::BIGINT AS requests, max(peak_minute)::BIGINT AS peak_per_minute,
+               max(n)::BIGINT AS peak_per_day, sum(active_minutes)::BIGINT AS active_minutes,
+               sum(sq)::DOUBLE AS sum_sq_minute
         FROM days GROUP BY ALL
         """
     )
     reasons = con.execute("SELECT reason, sum(requests) FROM acct GROUP BY reason").fetchall()
     rows = con.execute(
-        "SELECT " + ", ".join(ACCOUNT_COLUMNS) + " FROM acct WHERE reason IS NULL ORDER BY account_id"
+        "SELECT " + ", ".join(FIRST_SCAN_COLUMNS) + " FROM acct WHERE reason IS NULL ORDER BY account_id"
     ).fetchall()
-    accounts = {str(row[0]): AccountRows(stats=dict(zip(ACCOUNT_COLUMNS, row, strict=True))) for row in rows}
+    accounts = {str(row[0]): AccountRows(stats=dict(zip(FIRST_SCAN_COLUMNS, row, strict=True))) for row in rows}
     return accounts, reasons
 
 
@@ -134,23 +139,32 @@ def scan_samples(
         """
     )
     con.unregister("chosen_accounts")
+    # Validity is tested inside each aggregate (FILTER), never in a WHERE: DuckDB pushes a WHERE on ``reason``
+    # down by inlining the whole row-checking expression, which then runs several times per row.
+    valid = "r.reason IS NULL"
     result = con.execute(
         f"""
-        SELECT r.account_id, approx_count_distinct(r.prompt_key) AS distinct_prompts,
-               approx_count_distinct(r.ip) AS distinct_ips,
-               list(DISTINCT r.ip) FILTER (WHERE r.ip IS NOT NULL)[1:{int(max_addresses)}] AS ips,
-               list(DISTINCT r.user_agent) FILTER (WHERE r.user_agent IS NOT NULL)[1:{int(max_addresses)}] AS uas,
+        SELECT r.account_id, min(r.ts) FILTER ({valid}), max(r.ts) FILTER ({valid}),
+               sum(r.prompt_tokens) FILTER ({valid})::BIGINT, sum(r.completion_tokens) FILTER ({valid})::BIGINT,
+               count(*) FILTER ({valid} AND r.uses_logprobs), count(*) FILTER ({valid} AND r.uses_logit_bias),
+               approx_count_distinct(r.prompt_key) FILTER ({valid}) AS distinct_prompts,
+               approx_count_distinct(r.ip) FILTER ({valid}) AS distinct_ips,
+               list(DISTINCT r.ip) FILTER ({valid} AND r.ip IS NOT NULL)[1:{int(max_addresses)}] AS ips,
+               list(DISTINCT r.user_agent) FILTER ({valid} AND r.user_agent IS NOT NULL)[1:{int(max_addresses)}]
+                   AS uas,
                list(struct_pack(h := hash(r.prompt_key, r.ts), ts := r.ts, p := coalesce(r.prompt, '')))
-                   FILTER (WHERE hash(r.prompt_key, r.ts) / 18446744073709551616.0 < a.rate) AS sample
-        FROM ({source.sql()}) r JOIN acct_rate a ON a.account_id = r.account_id
-        WHERE r.reason IS NULL
+                   FILTER ({valid} AND hash(r.prompt_key, r.ts) / 18446744073709551616.0 < a.rate) AS sample
+        FROM ({source.sql()}) r LEFT JOIN acct_rate a ON a.account_id = r.account_id
         GROUP BY r.account_id
         """
     ).fetchall()
-    for account_id, distinct, distinct_ips, ips, uas, sample in result:
+    for account_id, *values in result:
         rows = accounts.get(str(account_id))
         if rows is None:
             continue
+        stats = dict(zip(SECOND_SCAN_COLUMNS, values[: len(SECOND_SCAN_COLUMNS)], strict=True))
+        rows.stats.update(stats)
+        distinct, distinct_ips, ips, uas, sample = values[len(SECOND_SCAN_COLUMNS) :]
         requests = int(rows.stats["requests"])
         # HyperLogLog may overshoot slightly; a distinct count above the request count would read as nonsense.
         rows.distinct_prompts = min(int(distinct), requests)
@@ -159,23 +173,27 @@ def scan_samples(
         rows.user_agents = sorted(str(ua) for ua in uas or [])
         picked = sorted(sample or [], key=lambda item: item["h"])[:sample_size]
         rows.sample = sorted(((float(item["ts"]), str(item["p"])) for item in picked), key=lambda item: item[0])
+    for rows in accounts.values():
+        rows.stats = {name: rows.stats.get(name) for name in ACCOUNT_COLUMNS}
 
 
-def scan_timelines(source: LogSource, account_ids: list[str], *, max_buckets: int = 200) -> dict[str, list[list[Any]]]:
+def scan_timelines(
+    source: LogSource, accounts: dict[str, AccountRows], *, max_buckets: int = 200
+) -> dict[str, list[list[Any]]]:
     """Third scan, only for a few accounts: request counts per time bucket (bucket width fits the span)."""
-    if not account_ids:
+    if not accounts:
         return {}
-    con = source.con
+    account_ids = list(accounts)
+    first = min(float(rows.stats["first_ts"]) for rows in accounts.values())
+    last = max(float(rows.stats["last_ts"]) for rows in accounts.values())
+    width = _bucket_width(last - first, max_buckets)
     ids = ", ".join(_quote(account_id) for account_id in account_ids)
-    span = con.execute(f"SELECT min(first_ts), max(last_ts) FROM acct WHERE account_id IN ({ids})").fetchone()
-    if not span or span[0] is None:
-        return {}
-    width = _bucket_width(float(span[1]) - float(span[0]), max_buckets)
-    rows = con.execute(
+    # Validity in a FILTER, not a WHERE (see scan_samples); empty buckets made of bad rows only are dropped.
+    rows = source.con.execute(
         f"""
-        SELECT account_id, (ts // {width})::BIGINT * {width} AS bucket, count(*) AS n
-        FROM ({source.sql()}) WHERE reason IS NULL AND account_id IN ({ids})
-        GROUP BY ALL ORDER BY account_id, bucket
+        SELECT account_id, (ts // {width})::BIGINT * {width} AS bucket, count(*) FILTER (reason IS NULL) AS n
+        FROM ({source.sql()}) WHERE account_id IN ({ids})
+        GROUP BY ALL HAVING n > 0 ORDER BY account_id, bucket
         """
     ).fetchall()
     timelines: dict[str, list[list[Any]]] = {account_id: [] for account_id in account_ids}

@@ -16,8 +16,8 @@ import duckdb
 
 from forensics.common import ForensicsInputError, InputFile, Progress, Run, no_progress
 from forensics.logs import aggregate, prada
-from forensics.logs.features import account_features, sample_features
-from forensics.logs.linking import is_generic_agent, link_accounts, subnet_of
+from forensics.logs.features import account_features, all_sample_features
+from forensics.logs.linking import is_generic_agent, link_accounts, subnets_of
 from forensics.logs.reader import LogSource, bad_row_examples, connect, summarise_rows
 
 ANALYSIS = "logs.extraction"
@@ -134,7 +134,7 @@ def detect_extraction(
         rows_out.sort(key=lambda row: (-row["score"], row["account_id"]))
         top = [row["account_id"] for row in rows_out if row["flagged"]][:timeline_accounts]
         progress(0.9, "building timelines")
-        timelines = aggregate.scan_timelines(source, top)
+        timelines = aggregate.scan_timelines(source, {account_id: accounts[account_id] for account_id in top})
     finally:
         source.con.close()
     progress(1.0, "done")
@@ -173,9 +173,10 @@ def _account_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     rows_out: list[dict[str, Any]] = []
     templates: dict[str, list[str]] = {}
+    sampled = all_sample_features(accounts, prada_min_queries=prada_min_queries)
     for account_id, rows in accounts.items():
         features = account_features(rows)
-        extra, prada_out, keys = sample_features(rows, prada_min_queries=prada_min_queries)
+        extra, prada_out, keys = sampled[account_id]
         features.update(extra)
         templates[account_id] = keys
         rows_out.append(
@@ -259,8 +260,9 @@ def _clusters(
     run: Run,
 ) -> list[dict[str, Any]]:
     keys: dict[str, dict[str, list[str]]] = {}
+    known: dict[str, str | None] = {}
     for account_id, rows in accounts.items():
-        subnets = [net for net in (subnet_of(ip) for ip in rows.ips) if net]
+        subnets = subnets_of(rows.ips, known)
         keys[account_id] = {
             "ip": rows.ips,
             "subnet": subnets,

@@ -43,15 +43,55 @@ def account_features(rows: AccountRows) -> dict[str, Any]:
 
 def sample_features(rows: AccountRows, *, prada_min_queries: int) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Template share, topic spread and PRADA W from the account's bounded sample; also its template keys."""
-    prompts = [prompt for _, prompt in rows.sample if prompt]
+    return all_sample_features({"_": rows}, prada_min_queries=prada_min_queries)["_"]
+
+
+def all_sample_features(
+    accounts: dict[str, AccountRows], *, prada_min_queries: int, chunk_prompts: int = 4096
+) -> dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]]:
+    """:func:`sample_features` of many accounts, hashing their prompts together in chunks.
+
+    Signatures are row-wise, so hashing a chunk of accounts at once gives each account exactly its own vectors;
+    the chunk bound keeps the (prompts x 1024) float32 matrix at a few MB however many accounts are sampled.
+    """
+    out: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {}
+    batch: list[tuple[str, list[str]]] = []
+    size = 0
+    for account_id, rows in accounts.items():
+        prompts = [prompt for _, prompt in rows.sample if prompt]
+        batch.append((account_id, prompts))
+        size += len(prompts)
+        if size >= chunk_prompts:
+            _signature_batch(batch, prada_min_queries, out)
+            batch, size = [], 0
+    _signature_batch(batch, prada_min_queries, out)
+    return out
+
+
+def _signature_batch(
+    batch: list[tuple[str, list[str]]],
+    prada_min_queries: int,
+    out: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]],
+) -> None:
+    flat = [prompt for _, prompts in batch for prompt in prompts]
+    vectors = textsig.ngram_vectors(flat)
+    keys = textsig.band_keys(textsig.minhash(flat))
+    start = 0
+    for account_id, prompts in batch:
+        stop = start + len(prompts)
+        out[account_id] = _one_account(prompts, vectors[start:stop], keys[start:stop], prada_min_queries)
+        start = stop
+
+
+def _one_account(
+    prompts: list[str], vectors: np.ndarray, keys: np.ndarray, prada_min_queries: int
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     features: dict[str, Any] = {"sampled_prompts": len(prompts)}
     prada_out: dict[str, Any] = {"queries": len(prompts), "w": None, "alarm": False}
     if not prompts:
         features.update(template_share=None, topic_entropy=None)
         prada_out["note"] = "no prompt text (prompt_sha256 only): PRADA and templates need the prompts"
         return features, prada_out, []
-    vectors = textsig.ngram_vectors(prompts)
-    keys = textsig.band_keys(textsig.minhash(prompts))
     share, templates = textsig.template_stats(keys)
     entropy = textsig.topic_entropy(vectors)
     features["template_share"] = round(share, 4)

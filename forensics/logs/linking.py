@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+_IPV4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
+_MISSING = object()
 
 # User agents of common HTTP clients and SDKs are shared by strangers; they say nothing about who is behind them.
 GENERIC_AGENT_PREFIXES = (
@@ -32,36 +40,30 @@ def is_generic_agent(agent: str) -> bool:
 
 def subnet_of(ip: str) -> str | None:
     """The /24 of an IPv4 address (or the /48 of an IPv6 one); None when the value is not an address."""
-    parts = ip.strip().split(".")
-    if len(parts) == 4 and all(part.isdigit() and len(part) <= 3 for part in parts):
+    text = ip.strip()
+    match = _IPV4.fullmatch(text)
+    if match:
         # Fast path: the ipaddress module costs ~100 us per call, too slow for a million (account, IP) pairs.
-        octets = [int(part) for part in parts]
+        octets = [int(part) for part in match.groups()]
         return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24" if max(octets) <= 255 else None
     try:
-        address = ipaddress.ip_address(ip.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-class UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:  # path compression keeps later finds flat
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def subnets_of(ips: list[str], cache: dict[str, str | None]) -> list[str]:
+    """Subnets of ``ips`` (non-addresses left out), memoised in ``cache``: accounts share most of their IPs."""
+    out = []
+    for ip in ips:
+        net = cache.get(ip, _MISSING)
+        if net is _MISSING:
+            net = cache[ip] = subnet_of(ip)
+        if net:
+            out.append(net)
+    return out
 
 
 @dataclass
@@ -77,6 +79,8 @@ def link_accounts(
 
     A key held by more than ``max(min_generic, max_share x accounts)`` accounts is treated as generic (a carrier
     NAT, a public proxy, a popular template) and ignored; how many were ignored is returned per kind.
+    Clusters are the connected components of the accounts-sharing-a-key graph (scipy, not a Python union-find:
+    a large log has millions of (account, key) pairs).
     """
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
     for account, kinds in keys_by_account.items():
@@ -84,9 +88,10 @@ def link_accounts(
             for key in set(keys):
                 holders[(kind, key)].append(account)
     limit = max(min_generic, int(max_share * len(keys_by_account)))
-    uf = UnionFind()
+    index = {account: number for number, account in enumerate(keys_by_account)}
     shared: dict[tuple[str, str], list[str]] = {}
     ignored: dict[str, int] = defaultdict(int)
+    edges: list[tuple[int, int]] = []
     for (kind, key), accounts in holders.items():
         if len(accounts) < 2:
             continue
@@ -94,20 +99,25 @@ def link_accounts(
             ignored[kind] += 1
             continue
         shared[(kind, key)] = sorted(accounts)
-        for other in accounts[1:]:
-            uf.union(accounts[0], other)
-    members: dict[str, list[str]] = defaultdict(list)
-    for account in {acc for accounts in shared.values() for acc in accounts}:
-        members[uf.find(account)].append(account)
+        first = index[accounts[0]]
+        edges.extend((first, index[other]) for other in accounts[1:])
+    if not edges:
+        return [], dict(ignored)
+    pairs = np.array(edges, dtype=np.int64)
+    graph = sparse.coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
+                              shape=(len(index), len(index)))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    members: dict[int, set[str]] = defaultdict(set)
+    by_label: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (kind, key), accounts in shared.items():
+        label = int(labels[index[accounts[0]]])
+        members[label].update(accounts)
+        by_label[label][kind].append(key)
     clusters: list[Cluster] = []
-    for root, accounts in members.items():
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for (kind, key), holders_of_key in shared.items():
-            if uf.find(holders_of_key[0]) == root:
-                by_kind[kind].append(key)
+    for label, accounts in members.items():
         reasons = []
         for kind in ("ip", "subnet", "user agent", "prompt template"):
-            keys = sorted(by_kind.get(kind, []))
+            keys = sorted(by_label[label].get(kind, []))
             if keys:
                 shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
                 reasons.append(f"share {kind}{'s' if len(keys) > 1 else ''}: {shown}")

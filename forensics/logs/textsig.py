@@ -148,9 +148,8 @@ def template_stats(keys: np.ndarray, *, min_share: float = 0.3) -> tuple[float, 
     for band in range(keys.shape[1]):
         values, inverse, counts = np.unique(keys[:, band], return_inverse=True, return_counts=True)
         collides |= counts[inverse] > 1
-        for value, hits in zip(values, counts, strict=True):
-            if hits >= max(2, min_share * count):
-                dominant.append(f"{band}:{int(value):016x}")
+        for value in values[counts >= max(2, min_share * count)]:
+            dominant.append(f"{band}:{int(value):016x}")
     return float(collides.mean()), dominant
 
 
