@@ -28,6 +28,10 @@ def _isolated_media(request, tmp_path):
         },
     }
     settings.EVIDENCE_STAGING_DIR = tmp_path / "uploads"
+    # A private cache per test: throttle and rate-limit counters must not leak between tests or runs.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
     # Password hashing would otherwise dominate the suite's run time (settings load before this module).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -49,6 +49,12 @@ def invitation_accept(*, token: str, user: User) -> Participant:
             raise TransitionError(
                 "This invitation has expired. Ask the registry for a new one.", code="invitation_expired"
             )
+        if invitation.email.strip().casefold() != (user.email or "").strip().casefold():
+            # The link is a bearer token; tying it to the address it was sent to stops a forwarded link being used.
+            raise TransitionError(
+                f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+                code="wrong_account",
+            )
         conflicting = Participant.objects.active().filter(case=invitation.case, user=user).exclude(role=invitation.role)
         if conflicting.exists():
             raise TransitionError("You already take part in this case in another role.", code="conflicting_role")

@@ -49,7 +49,7 @@ def test_respondent_sees_nothing_before_accepting(case_at, personas):
 @pytest.mark.django_db
 def test_invitation_is_single_use_and_expires(case_at, personas):
     case = case_at("submitted")
-    _, token = invitation_create(case=case, email="someone@firm.example", role=Role.RESPONDENT, now=timezone.now())
+    _, token = invitation_create(case=case, email=personas.rafael.email, role=Role.RESPONDENT, now=timezone.now())
     invitation_accept(token=token, user=personas.rafael)
     with pytest.raises(TransitionError, match="already been used"):
         invitation_accept(token=token, user=personas.uma)
@@ -61,6 +61,9 @@ def test_invitation_is_single_use_and_expires(case_at, personas):
         invitation_accept(token=other, user=personas.uma)
     with pytest.raises(TransitionError, match="not valid"):
         invitation_accept(token="forged-token", user=personas.uma)
+    _, forwarded = invitation_create(case=case, email="partner@firm.example", role=Role.RESPONDENT, now=timezone.now())
+    with pytest.raises(TransitionError, match="Sign in with that address"):
+        invitation_accept(token=forwarded, user=personas.uma)
     assert not permissions.can_see_case(personas.uma, case)
 
 

@@ -81,8 +81,9 @@ def test_a_different_signed_in_address_is_warned(personas, invited, as_user):
     assert "This invitation was sent to" in body and personas.rafael.email in body
 
 
-def test_a_conflicting_role_is_refused_with_the_services_message(personas, invited, as_user):
+def test_a_forwarded_link_is_refused_with_the_services_message(personas, invited, as_user):
     _, token = invited
     response = as_user(personas.clara).post(reverse("invitation_accept", args=[token]))
     assert response.status_code == 409
-    assert "You already take part in this case in another role." in response.content.decode()
+    assert f"This invitation was sent to {personas.rafael.email}" in response.content.decode()
+    assert not personas.clara.participations.filter(role="respondent").exists()
