@@ -12,15 +12,6 @@ _DESCRIPTIONS = {
     403: "Your role does not allow this (`detail` says why).",
     404: "No such case, exhibit, file or job — or not one you may see (the two look the same).",
     409: "Not possible now (`detail` says why).",
-    410: "The upload was terminated, rejected or has expired.",
-    411: "Send a Content-Length header with the chunk.",
-    412: "Unsupported tus version: send `Tus-Resumable: 1.0.0` (see the Tus-Version response header).",
-    413: "Too large: the file, the case's quota or the chunk exceeds a limit (`detail` gives it).",
-    415: "A PATCH body must be sent as `application/offset+octet-stream`.",
-    422: "The finished file was rejected (declared SHA-256 mismatch, or refused by the gatekeeper); nothing stored.",
-    423: "Another request is writing to this upload; retry shortly.",
-    429: "Too many requests or uploads in progress; `detail` says which.",
-    460: "Upload-Checksum mismatch: the chunk was discarded; send it again.",
 }
 
 

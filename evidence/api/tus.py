@@ -14,8 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +23,6 @@ from rest_framework.views import APIView
 
 from disputes import permissions as case_permissions
 from disputes.api.views.base import signed_in_user
-from evidence.api.schema import error_responses
 from evidence.api.views.base import client_ip
 from evidence.models import UploadSession
 from evidence.services.uploads import (
@@ -115,12 +113,10 @@ def _exhibit_headers(session: UploadSession) -> dict[str, str]:
     }
 
 
-TUS_RESUMABLE = OpenApiParameter(
-    "Tus-Resumable", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, enum=[TUS_VERSION]
-)
-
-
 class TusView(APIView):
+    """Left out of the OpenAPI schema on purpose: tus is specified by its own protocol (documented in
+    docs/uploads.md), and OpenAPI tools cannot generate `application/offset+octet-stream` bodies."""
+
     parser_classes: list[Any] = []  # never parse: a PATCH body is streamed by the view itself
     renderer_classes = [JSONRenderer]
     throttle_classes = [UploadThrottle]
@@ -152,27 +148,8 @@ class TusView(APIView):
         return Response(status=204, headers=tus_headers())
 
 
-@extend_schema(tags=["uploads"])
+@extend_schema(exclude=True)  # see TusView
 class UploadCreateView(TusView):
-    @extend_schema(
-        summary="Start a resumable upload (tus creation): the Location header names the upload",
-        description=(
-            "Headers: `Tus-Resumable: 1.0.0`, `Upload-Length` (bytes), `Upload-Metadata` (comma-separated "
-            "`key base64(value)`): `case`, `filename`, `sha256` (hex, of the whole file), and for a new exhibit "
-            "`kind`, `title`, `description`, `tier` (optional `watermark_key`), or `exhibit` to add a file to one of "
-            "your side's exhibits. Every limit is checked here, before any byte is sent. See docs/uploads.md."
-        ),
-        parameters=[
-            TUS_RESUMABLE,
-            OpenApiParameter("Upload-Length", OpenApiTypes.INT, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter("Upload-Metadata", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True),
-        ],
-        request=None,
-        responses={
-            201: OpenApiResponse(description="Created; `Location: /api/v1/uploads/{id}/`."),
-            **error_responses(400, 403, 404, 412, 413, 429),
-        },
-    )
     def post(self, request: Request) -> Response:
         if request.headers.get("Upload-Defer-Length"):
             raise UploadError(400, "Upload-Defer-Length is not supported: declare the Upload-Length.")
@@ -188,7 +165,7 @@ class UploadCreateView(TusView):
         return Response(status=201, headers={"Location": _location(session)})
 
 
-@extend_schema(tags=["uploads"])
+@extend_schema(exclude=True)  # see TusView
 class UploadView(TusView):
     def get_session(self) -> UploadSession:
         """Only the uploader's own sessions exist for them (others are a 404)."""
@@ -208,25 +185,6 @@ class UploadView(TusView):
         }
         return Response(status=200, headers=headers)
 
-    @extend_schema(
-        summary="Send the next chunk (tus PATCH) at the server's offset; the last one completes the upload",
-        description=(
-            "Headers: `Tus-Resumable`, `Upload-Offset` (must equal the server's offset, see HEAD), optional "
-            "`Upload-Checksum: sha256 <base64 digest of this chunk>` (also sha1, md5), `Content-Length`. "
-            "204 carries the new `Upload-Offset`; when the file is complete and verified also `Tribunal-Exhibit` "
-            "(id), `Tribunal-Exhibit-Label` and `Tribunal-Exhibit-Url`."
-        ),
-        parameters=[
-            TUS_RESUMABLE,
-            OpenApiParameter("Upload-Offset", OpenApiTypes.INT, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter("Upload-Checksum", OpenApiTypes.STR, OpenApiParameter.HEADER),
-        ],
-        request={OFFSET_CONTENT_TYPE: OpenApiTypes.BINARY},
-        responses={
-            204: OpenApiResponse(description="Chunk stored; `Upload-Offset` is the new offset."),
-            **error_responses(400, 404, 409, 410, 411, 412, 413, 415, 422, 423, 460),
-        },
-    )
     def patch(self, request: Request, upload_id: Any) -> Response:
         session = self.get_session()
         if request.content_type.split(";")[0].strip() != OFFSET_CONTENT_TYPE:
@@ -245,11 +203,6 @@ class UploadView(TusView):
         headers = {"Upload-Offset": str(session.offset), **_exhibit_headers(session)}
         return Response(status=204, headers=headers)
 
-    @extend_schema(
-        summary="Abandon an upload (tus termination): the received bytes are discarded",
-        parameters=[TUS_RESUMABLE],
-        responses={204: OpenApiResponse(description="Terminated."), **error_responses(404, 409, 412)},
-    )
     def delete(self, request: Request, upload_id: Any) -> Response:
         upload_terminate(session=self.get_session())
         return Response(status=204)
