@@ -71,7 +71,7 @@ def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple
         CREATE OR REPLACE TEMP TABLE acct AS
         WITH minutes AS (
             SELECT CASE WHEN reason IS NULL THEN account_id END AS account_id,
-                   CASE WHEN reason IS NULL THEN (ts // 60)::BIGINT END AS minute, reason, count(*) AS n
+                   CASE WHEN reason IS NULL THEN (ts // 60)::INTEGER END AS minute, reason, count(*) AS n
             FROM ({source.sql(rejects=True)}) GROUP BY ALL),
         days AS (
             SELECT account_id, minute // 1440 AS day, reason, sum(n) AS n, max(n) AS peak_minute,

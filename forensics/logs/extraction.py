@@ -18,7 +18,7 @@ from forensics.common import ForensicsInputError, InputFile, Progress, Run, no_p
 from forensics.logs import aggregate, prada
 from forensics.logs.features import account_features, all_sample_features
 from forensics.logs.linking import is_generic_agent, link_accounts, subnets_of
-from forensics.logs.reader import LogSource, bad_row_examples, connect, summarise_rows
+from forensics.logs.reader import LogSource, bad_row_examples, summarise_rows
 
 ANALYSIS = "logs.extraction"
 
@@ -34,9 +34,8 @@ def _scan(
     start: float,
     stop: float,
 ) -> tuple[LogSource, dict[str, aggregate.AccountRows], list[tuple[Any, Any]], list[str]]:
-    con = connect(memory_limit)
+    source = LogSource.open(path, memory_limit)
     try:
-        source = LogSource(con, path)
         progress(start, "counting requests per account")
         accounts, reasons = aggregate.scan_accounts(source)
         progress((start + stop) / 2, "sampling prompts per account")
@@ -45,7 +44,7 @@ def _scan(
         )
         aggregate.scan_samples(source, accounts, sample_size=size, max_addresses=1000, sampled=sampled)
     except duckdb.Error as exc:
-        con.close()
+        source.close()
         raise ForensicsInputError(f"The log {path.name!r} cannot be read: {exc}") from None
     skipped = sorted(set(accounts) - set(sampled))
     return source, accounts, reasons, skipped
@@ -136,7 +135,7 @@ def detect_extraction(
         progress(0.9, "building timelines")
         timelines = aggregate.scan_timelines(source, {account_id: accounts[account_id] for account_id in top})
     finally:
-        source.con.close()
+        source.close()
     progress(1.0, "done")
     flagged = sum(1 for row in rows_out if row["flagged"])
     return run.finish(
@@ -199,7 +198,7 @@ def _calibrate(
         source, accounts, _, _ = _scan(
             Path(benign_reference), **scan_options, progress=no_progress, start=0.0, stop=1.0
         )
-        source.con.close()
+        source.close()
         benign, _ = _account_rows(accounts, prada_min_queries)
         return prada.calibrate([row["prada"]["w"] for row in benign if row["prada"]["w"] is not None],
                                source="benign reference log", use_empirical=True)

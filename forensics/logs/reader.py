@@ -15,6 +15,9 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,15 +93,35 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     return "jsonl" if text.startswith(b"{") else "csv"
 
 
-def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB with a memory cap (it spills to a temp dir beyond it) and UTC timestamps."""
+def connect(
+    memory_limit: str = "1GB", threads: int | None = None, temp_directory: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB with a memory cap (it spills to a temp dir beyond it) and UTC timestamps.
+
+    Without ``temp_directory`` DuckDB would spill into ``.tmp`` under the current directory.
+    """
     con = duckdb.connect(":memory:")
     con.execute("SET timezone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # it writes to stdout, which belongs to the caller
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_directory:
+        con.execute(f"SET temp_directory = {_quote(temp_directory)}")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def share_of(memory_limit: str, fraction: float) -> str:
+    """``fraction`` of a DuckDB memory size such as "1GB" (decimal units, as DuckDB reads them), in bytes."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", memory_limit)
+    unit = _UNITS.get(match.group(2).upper()) if match else None
+    if match is None or unit is None:
+        return memory_limit  # let DuckDB judge (and reject) what it does not recognise here
+    return f"{int(float(match.group(1)) * unit * fraction)}B"
 
 
 def _quote(value: str) -> str:
@@ -157,6 +180,7 @@ class LogSource:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> None:
         self.con = con
+        self.spill_dir: str | None = None
         self.path = Path(path)
         self.format = detect_format(self.path)
         self.csv_delim = ","
@@ -172,6 +196,29 @@ class LogSource:
             self.columns = _jsonl_columns(con, self._jsonl_raw())
             self.types = dict.fromkeys(self.columns, "VARCHAR")
         self._check_required()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], memory_limit: str, *, duckdb_share: float = 0.6) -> LogSource:
+        """A source on its own connection that spills to a private temp dir, removed by :meth:`close`.
+
+        DuckDB gets ``duckdb_share`` of ``memory_limit``: its cap covers its buffers, not the allocator's slack
+        nor the Python side (prompt samples, signatures), and the whole process is meant to stay under the limit.
+        """
+        spill = tempfile.mkdtemp(prefix="tribunal-logs-")
+        con = connect(share_of(memory_limit, duckdb_share), temp_directory=spill)
+        try:
+            source = cls(con, path)
+        except BaseException:
+            con.close()
+            shutil.rmtree(spill, ignore_errors=True)
+            raise
+        source.spill_dir = spill
+        return source
+
+    def close(self) -> None:
+        self.con.close()
+        if self.spill_dir:
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
 
     # -- schema ------------------------------------------------------------------------------------------------
     def _check_required(self) -> None:
