@@ -82,7 +82,7 @@ def job_create(
 def job_enqueue(*, job_id: int) -> None:
     from evidence.tasks import run_job
 
-    run_job.apply_async(args=[job_id], queue=settings.TRIBUNAL_ANALYSIS_QUEUE)
+    run_job.apply_async(args=(job_id,), queue=settings.TRIBUNAL_ANALYSIS_QUEUE)
 
 
 def _claim(job_id: int, worker: str) -> tuple[AnalysisJob, uuid.UUID] | None:

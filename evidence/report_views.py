@@ -12,13 +12,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 
+from disputes.models import Case
 from disputes.permissions import case_for_user_or_404
 from evidence.models import AnalysisJob, JobStatus
 from evidence.permissions import job_for_user_or_404
 from evidence.reports import SUMMARISERS, build_report, job_charts
 
 
-def _finished_job(request: HttpRequest, pk: int, job_id: int) -> tuple[object, AnalysisJob]:
+def _finished_job(request: HttpRequest, pk: int, job_id: int) -> tuple[Case, AnalysisJob]:
     case = case_for_user_or_404(request.user, pk)
     job = job_for_user_or_404(request.user, case, job_id)
     if job.kind not in SUMMARISERS or job.status != JobStatus.SUCCEEDED or not job.result:

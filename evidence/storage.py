@@ -34,7 +34,7 @@ class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
         if self.exists(name):
             raise OriginalsAreWriteOnce(f"Refusing to overwrite evidence original {name}.")
-        return super()._save(name, content)
+        return super()._save(name, content)  # type: ignore[misc]  # django-stubs omit the private _save
 
 
 class WriteOnceS3Storage(WriteOnceMixin, S3Storage):

@@ -104,7 +104,8 @@ def declaration_pending_for_actor(ctx: EventContext) -> str | None:
 
 
 def clean_declaration_on_file(ctx: EventContext) -> str | None:
-    appointment = Appointment.objects.filter(case=ctx.case, pk=ctx.payload.get("appointment")).first()
+    appointment_id = ctx.payload.get("appointment")
+    appointment = Appointment.objects.filter(case=ctx.case, pk=appointment_id).first() if appointment_id else None
     if appointment is None or appointment.declared_independent is not True or appointment.conflict_hits:
         return "The tribunal is constituted only after a clean independence declaration or the registrar's decision."
     return None

@@ -67,7 +67,7 @@ def analysis_order(
     errors: dict[str, list[str]] = {}
     for role, kinds, required in roles:
         file_id = inputs.get(role)
-        if file_id in (None, ""):
+        if file_id is None or str(file_id) == "":
             if required:
                 errors[role] = ["Choose a file."]
             continue

@@ -272,6 +272,7 @@ class StagedFile(File):
     """Lets FileSystemStorage move the staged file into place (a rename) instead of copying it."""
 
     def temporary_file_path(self) -> str:
+        assert self.file is not None
         return str(self.file.name)
 
 
