@@ -39,7 +39,11 @@ def order_form_class(kind: str, files: Any) -> type[forms.Form]:
             queryset=files.filter(exhibit__kind__in=kinds), required=required, label=ROLE_LABELS.get(role, role)
         )
     if kind == "text.watermark":
-        fields["key"] = forms.CharField(max_length=40, help_text="The claimant's watermark key (decimal or 0x-hex).")
+        fields["key"] = forms.CharField(
+            max_length=40,
+            required=False,
+            help_text="The claimant's key (decimal or 0x-hex); leave empty to use the key filed with the outputs.",
+        )
         fields["gamma"] = forms.FloatField(initial=0.25, min_value=0.01, max_value=0.99)
     if kind == "logs.extraction":
         fields["volume_threshold"] = forms.IntegerField(
@@ -75,6 +79,8 @@ def order_analysis(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         for role in roles:
             data.pop(role, None)
         parameters = {k: v for k, v in data.items() if v not in (None, "")}
+        if kind == "text.similarity":
+            parameters["use_embeddings"] = bool(data.get("use_embeddings"))
         try:
             job = analysis_order(user=request.user, case=case, kind=kind, inputs=inputs, parameters=parameters)
         except TransitionError as error:

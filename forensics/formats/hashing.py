@@ -11,7 +11,7 @@ import mmap
 import os
 
 BLOCK = 8 * 2**20
-RELEASE_EVERY = 64 * 2**20
+RELEASE_EVERY = 16 * 2**20
 
 
 def sha256_bounded(path: str | os.PathLike[str]) -> str:

@@ -28,7 +28,7 @@ def test_tribunal_orders_a_pair_analysis(outputs, personas):
         case=case,
         kind="text.similarity",
         inputs={"a": ours.pk, "b": theirs.pk},
-        parameters={"use_embeddings": "false"},
+        parameters={"use_embeddings": False},
     )
     assert job.kind == "text.similarity" and job.parameters == {"use_embeddings": False}
     assert sorted(job.inputs.values_list("role", flat=True)) == ["a", "b"]
@@ -37,11 +37,10 @@ def test_tribunal_orders_a_pair_analysis(outputs, personas):
 @pytest.mark.django_db
 def test_party_may_use_only_its_own_exhibits(outputs, personas):
     case, ours, theirs = outputs
-    with pytest.raises(InvalidPayload) as error:
+    with pytest.raises(NotPermitted, match="own side"):
         analysis_order(
             user=personas.clara, case=case, kind="text.similarity", inputs={"a": ours.pk, "b": theirs.pk}, parameters={}
         )
-    assert "own side" in error.value.errors["b"][0]
     with pytest.raises(NotPermitted):
         analysis_order(
             user=personas.greta, case=case, kind="text.similarity", inputs={"a": ours.pk, "b": ours.pk}, parameters={}
@@ -59,9 +58,9 @@ def test_validation_of_kinds_files_and_parameters(outputs, personas):
             user=personas.ada, case=case, kind="weights.lineage", inputs={"a": ours.pk, "b": theirs.pk}, parameters={}
         )
     assert "model_weights" in wrong_kind.value.errors["a"][0]
-    with pytest.raises(InvalidPayload, match="needs the claimant's key"):
+    with pytest.raises(InvalidPayload, match="needs the watermark key"):
         analysis_order(user=personas.ada, case=case, kind="text.watermark", inputs={"outputs": ours.pk}, parameters={})
-    with pytest.raises(InvalidPayload, match="key is not valid"):
+    with pytest.raises(InvalidPayload):
         analysis_order(
             user=personas.ada,
             case=case,
@@ -69,7 +68,7 @@ def test_validation_of_kinds_files_and_parameters(outputs, personas):
             inputs={"outputs": ours.pk},
             parameters={"key": "not-a-number"},
         )
-    with pytest.raises(InvalidPayload, match="between"):
+    with pytest.raises(InvalidPayload, match="between 0 and 1"):
         analysis_order(
             user=personas.ada,
             case=case,
@@ -78,7 +77,7 @@ def test_validation_of_kinds_files_and_parameters(outputs, personas):
             parameters={"key": "0x2A", "gamma": 5},
         )
     ExhibitFile.objects.filter(pk=theirs.pk).update(status=ExhibitFile.Status.QUARANTINED)
-    with pytest.raises(InvalidPayload, match="not passed its checks"):
+    with pytest.raises(InvalidPayload, match="quarantined"):
         analysis_order(
             user=personas.ada, case=case, kind="text.similarity", inputs={"a": ours.pk, "b": theirs.pk}, parameters={}
         )
@@ -100,7 +99,7 @@ def test_sealed_exhibits_cannot_be_named_by_the_other_side(outputs, personas):
         analysis_order(
             user=personas.clara, case=case, kind="text.similarity", inputs={"a": ours.pk, "b": sealed.pk}, parameters={}
         )
-    assert error.value.errors["b"] == ["No such file in this case."]
+    assert error.value.errors["b"] == [f"No file {sealed.pk} in this case."]
 
 
 @pytest.mark.django_db

@@ -15,12 +15,12 @@ from disputes.api.views.base import CaseScopedMixin, signed_in_user
 from disputes.exceptions import GuardFailed, NotPermitted
 from evidence import permissions, selectors
 from evidence.api.inputs import JobOrderRequestSerializer
-from evidence.api.ordering import job_order
 from evidence.api.pagination import JobPagination
 from evidence.api.schema import error_responses
 from evidence.api.serializers import JobSerializer
 from evidence.jobs import job_cancel, job_rerun
 from evidence.models import AnalysisJob
+from evidence.services.analyses import analysis_order
 
 
 class JobScopedMixin(CaseScopedMixin):
@@ -66,7 +66,7 @@ class JobListView(CaseScopedMixin, generics.ListAPIView):
         case = self.get_case()
         body = JobOrderRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job = job_order(
+        job = analysis_order(
             user=signed_in_user(request),
             case=case,
             kind=body.validated_data["kind"],
