@@ -61,6 +61,10 @@ class Exhibit(models.Model):
     # Head of the custody hash chain, so that removing the newest custody rows is detected too.
     custody_head = models.CharField(max_length=64, blank=True)
     custody_length = models.PositiveIntegerField(default=0)
+    # A second chain for custody entries only the tribunal side may see (an analysis that also read material the
+    # parties may not see): each chain stays complete and verifiable for whoever may read it.
+    sealed_custody_head = models.CharField(max_length=64, blank=True)
+    sealed_custody_length = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["case_id", "side", "number"]
@@ -120,6 +124,7 @@ class CustodyEvent(models.Model):
     exhibit = models.ForeignKey(Exhibit, on_delete=models.PROTECT, related_name="custody")
     file = models.ForeignKey(ExhibitFile, null=True, blank=True, on_delete=models.PROTECT, related_name="custody")
     seq = models.PositiveIntegerField()
+    sealed = models.BooleanField(default=False, help_text="On the tribunal-only chain.")
     action = models.CharField(max_length=24, choices=CustodyAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -132,8 +137,10 @@ class CustodyEvent(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["exhibit_id", "seq"]
-        constraints = [models.UniqueConstraint(fields=["exhibit", "seq"], name="one_custody_row_per_seq")]
+        ordering = ["exhibit_id", "sealed", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["exhibit", "sealed", "seq"], name="one_custody_row_per_chain_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.exhibit_id}#{self.seq} {self.action}"

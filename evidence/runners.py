@@ -16,7 +16,7 @@ from django.db import transaction
 from evidence.custody import custody_append
 from evidence.hashing import sha256_storage
 from evidence.jobs import ProgressReporter, Runner
-from evidence.models import AnalysisJob, CustodyAction, Exhibit, ExhibitFile, JobInput
+from evidence.models import AnalysisJob, CustodyAction, Exhibit, ExhibitFile, JobInput, Tier
 from evidence.sniff import inspect
 from evidence.storage import evidence_storage
 from forensics import __version__ as forensics_version
@@ -75,6 +75,10 @@ def _inputs(job: AnalysisJob) -> list[JobInput]:
 
 
 def _record_analysis(job: AnalysisJob, inputs: list[JobInput]) -> None:
+    # The open chain may only mention jobs everyone who sees the exhibit may see: a job that also read other
+    # material above the 'parties' tier is recorded on the tribunal-only chain.
+    exhibits = {item.file.exhibit_id for item in inputs}
+    mixed = len(exhibits) > 1 and any(item.file.exhibit.tier != Tier.PARTIES for item in inputs)
     for item in inputs:
         custody_append(
             exhibit_id=item.file.exhibit_id,
@@ -82,6 +86,7 @@ def _record_analysis(job: AnalysisJob, inputs: list[JobInput]) -> None:
             actor_id=job.created_by_id,
             file=item.file,
             details={"job": job.pk, "kind": job.kind, "code_version": forensics_version, "role": item.role},
+            sealed=mixed,
         )
 
 

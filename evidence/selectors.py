@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 
 from disputes.models import Case
+from disputes.permissions import is_tribunal_side
 from evidence import permissions
 from evidence.models import AnalysisJob, CustodyEvent, Exhibit, ExhibitFile, JobInput
 
@@ -48,8 +49,12 @@ def exhibit_search(*, user: Any, case: Case, query: str) -> QuerySet[Exhibit]:
     return exhibits.filter(condition).order_by("side", "number")
 
 
-def custody_for(*, exhibit: Exhibit) -> QuerySet[CustodyEvent]:
-    return exhibit.custody.select_related("actor", "file").order_by("seq")
+def custody_for(*, exhibit: Exhibit, user: Any) -> QuerySet[CustodyEvent]:
+    """The custody rows this user may read: the open chain, plus the sealed one for the tribunal side."""
+    rows = exhibit.custody.select_related("actor", "file")
+    if not is_tribunal_side(user, exhibit.case):
+        rows = rows.filter(sealed=False)
+    return rows.order_by("sealed", "seq")
 
 
 def job_list(*, user: Any, case: Case) -> QuerySet[AnalysisJob]:

@@ -83,6 +83,7 @@ class CustodyEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustodyEvent
         fields = (
+            "sealed",
             "seq",
             "action",
             "at",

@@ -82,7 +82,9 @@ def _exhibit_page(
     can_withdraw = user.has_perm("evidence.withdraw_exhibit", exhibit)
     can_change_tier = user.has_perm("evidence.change_tier", exhibit)
     jobs = selectors.job_list(user=user, case=case).filter(inputs__file__exhibit=exhibit).distinct()
-    custody = Paginator(selectors.custody_for(exhibit=exhibit), CUSTODY_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    custody = Paginator(selectors.custody_for(exhibit=exhibit, user=request.user), CUSTODY_ROWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "case": case,
         "exhibit": exhibit,
@@ -152,6 +154,7 @@ def exhibit_file_download(request: AuthenticatedRequest, pk: int, exhibit_id: in
 def _custody_row(event: CustodyEvent) -> dict[str, Any]:
     """Every field the chain hash covers, so an export can be re-verified offline."""
     return {
+        "chain": "sealed" if event.sealed else "open",
         "seq": event.seq,
         "at": event.at.isoformat(),
         "action": event.action,
@@ -168,6 +171,7 @@ def _custody_row(event: CustodyEvent) -> dict[str, Any]:
 
 
 CSV_COLUMNS = [
+    "chain",
     "seq",
     "at",
     "action",
@@ -199,7 +203,10 @@ def _csv_cell(value: Any) -> Any:
 @require_GET
 def exhibit_custody_export(request: AuthenticatedRequest, pk: int, exhibit_id: int, fmt: str) -> HttpResponse:
     case, exhibit = _exhibit(request, pk, exhibit_id)
-    rows = (_custody_row(event) for event in selectors.custody_for(exhibit=exhibit).iterator(chunk_size=500))
+    rows = (
+        _custody_row(event)
+        for event in selectors.custody_for(exhibit=exhibit, user=request.user).iterator(chunk_size=500)
+    )
     filename = f"{case.display_reference}-{exhibit.label}-custody.{fmt}".replace("/", "-")
     if fmt == "json":
         payload = {

@@ -206,3 +206,44 @@ def test_jobs_inherit_the_strictest_tier_and_hide_from_the_other_side(evidence_c
     assert job not in permissions.visible_jobs(personas.clara, evidence_case)
     ingest_jobs = permissions.visible_jobs(personas.clara, evidence_case)
     assert all(sealed.pk not in [i.file_id for i in j.inputs.all()] for j in ingest_jobs)
+
+
+@pytest.mark.django_db
+def test_an_analysis_that_read_sealed_material_is_on_the_sealed_chain_only(evidence_case, personas):
+    """The other side must not learn from its own exhibit's custody that a sealed comparison ran."""
+    from evidence.models import CustodyEvent
+    from evidence.runners import _record_analysis
+    from evidence.selectors import custody_for
+
+    ours = upload(personas.clara, evidence_case, b"a", kind="model_outputs", title="Ours")
+    sealed = upload(personas.rafael, evidence_case, b"b", kind="model_outputs", title="Sealed", tier="tribunal")
+    plain = upload(personas.rafael, evidence_case, b"c", kind="model_outputs", title="Theirs")
+    from unittest import mock
+
+    from evidence import jobs
+
+    with mock.patch("evidence.jobs.job_enqueue"):
+        mixed = jobs.job_create(
+            case=evidence_case,
+            kind="text.similarity",
+            inputs=[(ours, "a"), (sealed, "b")],
+            parameters={},
+            created_by_id=personas.ada.pk,
+        )
+        open_job = jobs.job_create(
+            case=evidence_case,
+            kind="text.similarity",
+            inputs=[(ours, "a"), (plain, "b")],
+            parameters={},
+            created_by_id=personas.ada.pk,
+        )
+    _record_analysis(mixed, list(mixed.inputs.select_related("file__exhibit")))
+    _record_analysis(open_job, list(open_job.inputs.select_related("file__exhibit")))
+    exhibit = ours.exhibit
+    clara_sees = [(e.action, e.details.get("job")) for e in custody_for(exhibit=exhibit, user=personas.clara)]
+    assert ("analysed", open_job.pk) in clara_sees and ("analysed", mixed.pk) not in clara_sees
+    ada_sees = [(e.action, e.details.get("job")) for e in custody_for(exhibit=exhibit, user=personas.ada)]
+    assert ("analysed", mixed.pk) in ada_sees
+    assert CustodyEvent.objects.get(exhibit=exhibit, details__job=mixed.pk).sealed
+    assert custody_verify(exhibit) is None
+    assert custody_verify(exhibit, sealed=False) is None  # the open chain verifies on its own

@@ -165,6 +165,7 @@ def test_custody_json_carries_the_whole_chain_and_csv_matches_it(client_for, evi
         canonical = custody_canonical(
             exhibit_id=public.pk,
             seq=event["seq"],
+            sealed=event["sealed"],
             action=event["action"],
             file_id=event["file"],
             actor_id=event["actor"],

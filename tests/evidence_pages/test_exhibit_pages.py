@@ -208,6 +208,7 @@ def test_custody_exports_carry_the_verifiable_chain(personas, evidence_case, exh
         canonical = custody_canonical(
             exhibit_id=export["exhibit"]["id"],
             seq=event["seq"],
+            sealed=event["chain"] == "sealed",
             action=event["action"],
             file_id=event["file_id"],
             actor_id=event["actor_id"],

@@ -21,7 +21,20 @@ from evidence.api.serializers import CustodyEventSerializer
 from evidence.api.views.base import ExhibitScopedMixin
 from evidence.models import CustodyEvent
 
-CSV_COLUMNS = ["seq", "at", "action", "actor", "actor_name", "actor_role", "ip", "file", "details", "prev_hash", "hash"]
+CSV_COLUMNS = [
+    "sealed",
+    "seq",
+    "at",
+    "action",
+    "actor",
+    "actor_name",
+    "actor_role",
+    "ip",
+    "file",
+    "details",
+    "prev_hash",
+    "hash",
+]
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection): such cells get a leading quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,6 +69,7 @@ def _rows(events: Any) -> Iterator[str]:
     for event in events.iterator(chunk_size=500):
         yield writer.writerow(
             [
+                _cell(event.sealed),
                 _cell(event.seq),
                 _cell(event.at.isoformat()),
                 _cell(event.action),
@@ -78,7 +92,7 @@ class CustodyView(ExhibitScopedMixin, APIView):
         responses={200: CustodyEventSerializer(many=True), **error_responses(404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        events = selectors.custody_for(exhibit=self.get_exhibit())
+        events = selectors.custody_for(exhibit=self.get_exhibit(), user=self.request.user)
         return Response(CustodyEventSerializer(events, many=True).data)
 
 
@@ -95,7 +109,9 @@ class CustodyCSVView(ExhibitScopedMixin, APIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
         exhibit = self.get_exhibit()
-        response = StreamingHttpResponse(_rows(selectors.custody_for(exhibit=exhibit)), content_type="text/csv")
+        response = StreamingHttpResponse(
+            _rows(selectors.custody_for(exhibit=exhibit, user=request.user)), content_type="text/csv"
+        )
         filename = f"custody-case{exhibit.case_id}-{exhibit.label}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["X-Content-Type-Options"] = "nosniff"
