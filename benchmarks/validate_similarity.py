@@ -58,8 +58,9 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(finite)) if finite else None
 
 
-def verdict_table(folder: Path, seeds: list[int], prompts: list[int], use_embeddings: bool,
-                  permutations: int) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+def verdict_table(
+    folder: Path, seeds: list[int], prompts: list[int], use_embeddings: bool, permutations: int
+) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
     rows: list[dict[str, Any]] = []
     null_p: dict[str, list[float]] = {"ngram": [], "embedding": []}
     for n in prompts:
@@ -89,16 +90,26 @@ def verdict_table(folder: Path, seeds: list[int], prompts: list[int], use_embedd
                             null_p[metric].append(tests[metric]["p_value"])
             total = len(seeds)
             lo, hi = interval95(counts["consistent"], total)
-            rows.append({
-                "prompts": n, "scenario": name, "runs": total, **{k: counts[k] for k in SHORT.values()},
-                "consistent_rate": counts["consistent"] / total, "consistent_ci95": [lo, hi],
-                "mean_containment_max": _mean(cmax), "mean_median_cosine": _mean(cos),
-                "median_p_embedding": float(np.median([p for p in p_emb if p is not None])) if any(
-                    p is not None for p in p_emb) else None,
-                "median_p_ngram": float(np.median([p for p in p_ng if p is not None])) if any(
-                    p is not None for p in p_ng) else None,
-                "mean_effect_size": _mean(d), "seconds": round(time.perf_counter() - started, 1),
-            })
+            rows.append(
+                {
+                    "prompts": n,
+                    "scenario": name,
+                    "runs": total,
+                    **{k: counts[k] for k in SHORT.values()},
+                    "consistent_rate": counts["consistent"] / total,
+                    "consistent_ci95": [lo, hi],
+                    "mean_containment_max": _mean(cmax),
+                    "mean_median_cosine": _mean(cos),
+                    "median_p_embedding": float(np.median([p for p in p_emb if p is not None]))
+                    if any(p is not None for p in p_emb)
+                    else None,
+                    "median_p_ngram": float(np.median([p for p in p_ng if p is not None]))
+                    if any(p is not None for p in p_ng)
+                    else None,
+                    "mean_effect_size": _mean(d),
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
             print(f"  {n:3d} prompts {name:12s} {dict(counts)}  ({rows[-1]['seconds']} s)", flush=True)
     return rows, null_p
 
@@ -142,10 +153,14 @@ def minhash_accuracy(seeds: list[int]) -> dict[str, Any]:
                 exact_values.append(exact)
     e = np.asarray(errors)
     mid = (np.asarray(exact_values) > 0.05) & (np.asarray(exact_values) < 0.95)
-    return {"pairs": int(e.size), "bias": float(e.mean()), "rmse": float(np.sqrt(np.mean(e**2))),
-            "max_abs_error": float(np.abs(e).max()),
-            "rmse_when_0.05<J<0.95": float(np.sqrt(np.mean(e[mid] ** 2))) if mid.any() else None,
-            "theory_sd_max": float(math.sqrt(0.25 / 128))}
+    return {
+        "pairs": int(e.size),
+        "bias": float(e.mean()),
+        "rmse": float(np.sqrt(np.mean(e**2))),
+        "max_abs_error": float(np.abs(e).max()),
+        "rmse_when_0.05<J<0.95": float(np.sqrt(np.mean(e[mid] ** 2))) if mid.any() else None,
+        "theory_sd_max": float(math.sqrt(0.25 / 128)),
+    }
 
 
 def encoder_throughput(count: int) -> list[dict[str, Any]]:
@@ -161,10 +176,18 @@ def encoder_throughput(count: int) -> list[dict[str, Any]]:
         model.encode(texts)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         # Wall-clock throughput depends on what else runs on the machine; CPU time (all BLAS threads) does not.
-        rows.append({"texts": label, "count": len(texts), "mean_word_pieces": pieces / len(texts),
-                     "sentences_per_s": len(texts) / seconds, "word_pieces_per_s": pieces / seconds,
-                     "sentences_per_cpu_s": len(texts) / cpu, "cpu_count": os.cpu_count(),
-                     "load_average_1min_before": load_before})
+        rows.append(
+            {
+                "texts": label,
+                "count": len(texts),
+                "mean_word_pieces": pieces / len(texts),
+                "sentences_per_s": len(texts) / seconds,
+                "word_pieces_per_s": pieces / seconds,
+                "sentences_per_cpu_s": len(texts) / cpu,
+                "cpu_count": os.cpu_count(),
+                "load_average_1min_before": load_before,
+            }
+        )
     model.clear_cache()
     return rows
 
@@ -178,11 +201,20 @@ def scale_child(prompts: int, use_embeddings: bool, folder: str) -> None:
     rss_before = _vm("VmRSS")
     started = time.perf_counter()
     result = compare_outputs(pa, pb, use_embeddings=use_embeddings)
-    print(json.dumps({
-        "prompts": prompts, "use_embeddings": use_embeddings, "input_mb_each": round(pa.stat().st_size / 1e6, 1),
-        "seconds": round(time.perf_counter() - started, 1), "rss_before_mb": rss_before,
-        "peak_rss_mb": _vm("VmHWM"), "verdict": result["verdict"], "ngram_method": result["metrics"]["ngram_method"],
-    }))
+    print(
+        json.dumps(
+            {
+                "prompts": prompts,
+                "use_embeddings": use_embeddings,
+                "input_mb_each": round(pa.stat().st_size / 1e6, 1),
+                "seconds": round(time.perf_counter() - started, 1),
+                "rss_before_mb": rss_before,
+                "peak_rss_mb": _vm("VmHWM"),
+                "verdict": result["verdict"],
+                "ngram_method": result["metrics"]["ngram_method"],
+            }
+        )
+    )
 
 
 def _vm(field: str) -> float:
@@ -197,9 +229,20 @@ def scale_runs(cases: list[tuple[int, bool]]) -> list[dict[str, Any]]:
     for prompts, use_embeddings in cases:
         with tempfile.TemporaryDirectory() as tmp:
             out = subprocess.run(
-                [sys.executable, "-m", "benchmarks.validate_similarity", "--scale-child", str(prompts),
-                 "--scale-embeddings", str(int(use_embeddings)), "--scale-dir", tmp],
-                check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.validate_similarity",
+                    "--scale-child",
+                    str(prompts),
+                    "--scale-embeddings",
+                    str(int(use_embeddings)),
+                    "--scale-dir",
+                    tmp,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
             )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"  scale {rows[-1]}", flush=True)
@@ -210,39 +253,55 @@ def markdown(result: dict[str, Any]) -> str:
     out = []
     for mode in ("with_embeddings", "ngram_only"):
         out.append(f"\n### Verdicts, {mode.replace('_', ' ')} ({result['seeds']} seeds per row)\n")
-        out.append("| prompts | scenario | consistent | inconclusive | no evidence | consistent rate (95 % CI) "
-                   "| mean containment | mean median cosine | median p (emb / n-gram) |")
+        out.append(
+            "| prompts | scenario | consistent | inconclusive | no evidence | consistent rate (95 % CI) "
+            "| mean containment | mean median cosine | median p (emb / n-gram) |"
+        )
         out.append("|---|---|---|---|---|---|---|---|---|")
         for r in result[mode]:
             lo, hi = r["consistent_ci95"]
             cos = "–" if r["mean_median_cosine"] is None else f"{r['mean_median_cosine']:.3f}"
             pe = "–" if r["median_p_embedding"] is None else f"{r['median_p_embedding']:.3g}"
-            out.append(f"| {r['prompts']} | {r['scenario']} | {r['consistent']} | {r['inconclusive']} | "
-                       f"{r['no_evidence']} | {r['consistent_rate']:.2f} ({lo:.2f}–{hi:.2f}) | "
-                       f"{r['mean_containment_max']:.3f} | {cos} | {pe} / {r['median_p_ngram']:.3g} |")
+            out.append(
+                f"| {r['prompts']} | {r['scenario']} | {r['consistent']} | {r['inconclusive']} | "
+                f"{r['no_evidence']} | {r['consistent_rate']:.2f} ({lo:.2f}–{hi:.2f}) | "
+                f"{r['mean_containment_max']:.3f} | {cos} | {pe} / {r['median_p_ngram']:.3g} |"
+            )
     out.append("\n### Permutation p-values under a true null\n")
     out.append("| source | runs | share p ≤ 0.01 | share p ≤ 0.05 | share p ≤ 0.5 | KS p (uniform) |")
     out.append("|---|---|---|---|---|---|")
     for label, s in result["null_p_values"].items():
         if s.get("runs"):
-            out.append(f"| {label} | {s['runs']} | {s['share_p_le_0.01']:.3f} | {s['share_p_le_0.05']:.3f} | "
-                       f"{s['share_p_le_0.5']:.3f} | {s['ks_uniform_pvalue']:.3f} |")
+            out.append(
+                f"| {label} | {s['runs']} | {s['share_p_le_0.01']:.3f} | {s['share_p_le_0.05']:.3f} | "
+                f"{s['share_p_le_0.5']:.3f} | {s['ks_uniform_pvalue']:.3f} |"
+            )
     m = result["minhash"]
-    out.append(f"\nMinHash vs exact Jaccard: {m['pairs']} pairs, bias {m['bias']:+.4f}, RMSE {m['rmse']:.4f}, "
-               f"max |error| {m['max_abs_error']:.3f} (theory: sd ≤ {m['theory_sd_max']:.3f}).\n")
-    out.append("| encoder input | texts | mean word pieces | sentences/s (wall) | word pieces/s (wall) "
-               "| sentences per CPU-second | load average before |")
+    out.append(
+        f"\nMinHash vs exact Jaccard: {m['pairs']} pairs, bias {m['bias']:+.4f}, RMSE {m['rmse']:.4f}, "
+        f"max |error| {m['max_abs_error']:.3f} (theory: sd ≤ {m['theory_sd_max']:.3f}).\n"
+    )
+    out.append(
+        "| encoder input | texts | mean word pieces | sentences/s (wall) | word pieces/s (wall) "
+        "| sentences per CPU-second | load average before |"
+    )
     out.append("|---|---|---|---|---|---|---|")
     for r in result["encoder"]:
-        out.append(f"| {r['texts']} | {r['count']} | {r['mean_word_pieces']:.0f} | {r['sentences_per_s']:.1f} | "
-                   f"{r['word_pieces_per_s']:.0f} | {r['sentences_per_cpu_s']:.1f} | "
-                   f"{r['load_average_1min_before']:.1f} |")
-    out.append("\n| prompts | embeddings | input per file (MB) | n-gram method | wall (s) | peak RSS (MB) "
-               "| RSS before run (MB) |")
+        out.append(
+            f"| {r['texts']} | {r['count']} | {r['mean_word_pieces']:.0f} | {r['sentences_per_s']:.1f} | "
+            f"{r['word_pieces_per_s']:.0f} | {r['sentences_per_cpu_s']:.1f} | "
+            f"{r['load_average_1min_before']:.1f} |"
+        )
+    out.append(
+        "\n| prompts | embeddings | input per file (MB) | n-gram method | wall (s) | peak RSS (MB) "
+        "| RSS before run (MB) |"
+    )
     out.append("|---|---|---|---|---|---|---|")
     for r in result["scale"]:
-        out.append(f"| {r['prompts']} | {'yes' if r['use_embeddings'] else 'no'} | {r['input_mb_each']} | "
-                   f"{r['ngram_method']} | {r['seconds']} | {r['peak_rss_mb']} | {r['rss_before_mb']} |")
+        out.append(
+            f"| {r['prompts']} | {'yes' if r['use_embeddings'] else 'no'} | {r['input_mb_each']} | "
+            f"{r['ngram_method']} | {r['seconds']} | {r['peak_rss_mb']} | {r['rss_before_mb']} |"
+        )
     return "\n".join(out)
 
 
@@ -283,8 +342,9 @@ def main() -> None:
         },
         "minhash": minhash_accuracy(seeds[:10]),
         "encoder": encoder_throughput(80 if args.quick else 400),
-        "scale": scale_runs([(2_000, False), (1_000, True)] if args.quick
-                            else [(20_000, False), (100_000, False), (500, True)]),
+        "scale": scale_runs(
+            [(2_000, False), (1_000, True)] if args.quick else [(20_000, False), (100_000, False), (500, True)]
+        ),
         "seconds": round(time.perf_counter() - started, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -35,11 +35,7 @@ def _isolated_media(request, tmp_path):
     # Password hashing would otherwise dominate the suite's run time (settings load before this module).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the Celery app reads the CELERY_* Django settings live
     return
 
 

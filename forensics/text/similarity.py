@@ -137,8 +137,9 @@ def _parse(raw: bytes, match_on: MatchOn) -> tuple[str, str, str | None, str] | 
     return "id", str(ident), prompt, text
 
 
-def read_outputs(path: Path, match_on: MatchOn, stats: ReadStats, on_bytes: Callable[[int], None] | None = None
-                 ) -> Iterator[OutputRecord]:
+def read_outputs(
+    path: Path, match_on: MatchOn, stats: ReadStats, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[OutputRecord]:
     """Stream the usable records of one JSONL file; unusable lines are counted with their line numbers."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -232,8 +233,9 @@ class MinHasher:
 
     def __init__(self, permutations: int = MINHASH_PERMUTATIONS, seed: int = 0) -> None:
         rng = np.random.default_rng([seed, 0x6D696E68])
-        self.salts = rng.integers(0, np.iinfo(np.uint64).max, size=permutations, dtype=np.uint64,
-                                  endpoint=True)[:, None]
+        self.salts = rng.integers(0, np.iinfo(np.uint64).max, size=permutations, dtype=np.uint64, endpoint=True)[
+            :, None
+        ]
         self.permutations = permutations
 
     def signature(self, hashes: np.ndarray) -> np.ndarray:
@@ -334,8 +336,9 @@ class _Side:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         self.flush()
         sizes = np.asarray(self.sizes, dtype=np.float64)
-        sigs = (np.concatenate(self._sig_chunks) if self._sig_chunks
-                else np.zeros((0, self.hasher.permutations), np.uint32))
+        sigs = (
+            np.concatenate(self._sig_chunks) if self._sig_chunks else np.zeros((0, self.hasher.permutations), np.uint32)
+        )
         emb = np.concatenate(self._emb_chunks) if self._emb_chunks else None
         return sizes, sigs, emb, np.asarray(self.has_text, dtype=bool)
 
@@ -363,7 +366,11 @@ def _hist(values: np.ndarray, lo: float, hi: float, bins: int = HIST_BINS) -> di
 
 
 def permutation_test(
-    score: PairScores, n: int, permutations: int, rng: np.random.Generator, metric: str = "score",
+    score: PairScores,
+    n: int,
+    permutations: int,
+    rng: np.random.Generator,
+    metric: str = "score",
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Mean matched-pair score against the same statistic under uniformly shuffled pairings.
@@ -395,10 +402,21 @@ def permutation_test(
             progress(i / permutations)
     null = null[np.isfinite(null)]
     if not valid.size or not null.size or count == 0:
-        return {"metric": metric, "statistic": _f(statistic), "null_mean": None, "null_sd": None,
-                "p_value": None, "effect_size": None, "effect_size_kind": "cohen_d", "z": None, "auc": None,
-                "permutations": permutations, "pairs_tested": int(valid.size), "null_histogram": None,
-                "pair_histogram": None}
+        return {
+            "metric": metric,
+            "statistic": _f(statistic),
+            "null_mean": None,
+            "null_sd": None,
+            "p_value": None,
+            "effect_size": None,
+            "effect_size_kind": "cohen_d",
+            "z": None,
+            "auc": None,
+            "permutations": permutations,
+            "pairs_tested": int(valid.size),
+            "null_histogram": None,
+            "pair_histogram": None,
+        }
     pair_mean = total / count
     pair_var = max(total_sq / count - pair_mean**2, 0.0)
     pooled_sd = max(math.sqrt((float(valid.var()) + pair_var) / 2.0), SD_FLOOR)
@@ -445,7 +463,10 @@ def _fmt_p(p: float | None) -> str:
 
 
 def decide(
-    matched: int, tests: dict[str, dict[str, Any]], levels: dict[str, float | None], near_verbatim_share: float,
+    matched: int,
+    tests: dict[str, dict[str, Any]],
+    levels: dict[str, float | None],
+    near_verbatim_share: float,
 ) -> tuple[str, str]:
     """Verdict word and a one-paragraph reason, from the tests and similarity levels of each line of evidence."""
     t = THRESHOLDS
@@ -465,8 +486,10 @@ def decide(
 
     def describe(m: str) -> str:
         test = tests[m]
-        return (f"{LEVEL_NAMES[m]} {levels[m]:.2f} (p = {_fmt_p(test['p_value'])}, "
-                f"Cohen's d = {test['effect_size']:.2f} against shuffled prompts)")
+        return (
+            f"{LEVEL_NAMES[m]} {levels[m]:.2f} (p = {_fmt_p(test['p_value'])}, "
+            f"Cohen's d = {test['effect_size']:.2f} against shuffled prompts)"
+        )
 
     strong = [m for m in lines if significant[m] and effect[m] and high[m]]
     if strong:
@@ -477,17 +500,23 @@ def decide(
             "both models giving the same standard answers to factual prompts."
         )
     if all(low.values()) and near_verbatim_share < t["near_verbatim_share"]:
-        extra = (" Matched outputs are more alike than shuffled ones, as expected when both sets answer the "
-                 "same questions, but only at the level independent answers reach."
-                 if any(significant.values()) else "")
+        extra = (
+            " Matched outputs are more alike than shuffled ones, as expected when both sets answer the "
+            "same questions, but only at the level independent answers reach."
+            if any(significant.values())
+            else ""
+        )
         return NO_EVIDENCE, (
-            "Similarity between outputs on the same prompts is low: " + "; ".join(describe(m) for m in lines)
-            + "." + extra
+            "Similarity between outputs on the same prompts is low: "
+            + "; ".join(describe(m) for m in lines)
+            + "."
+            + extra
         )
     if not any(significant.values()) and not any(high.values()) and near_verbatim_share < t["near_verbatim_share"]:
         return NO_EVIDENCE, (
             "Outputs on the same prompt are no more alike than outputs on different prompts: "
-            + "; ".join(describe(m) for m in lines) + "."
+            + "; ".join(describe(m) for m in lines)
+            + "."
         )
     reasons = []
     for m in lines:
@@ -521,8 +550,9 @@ def _bad_line_warning(role: str, name: str, stats: ReadStats) -> str:
     return f"{role} ({name}): {stats.bad} line(s) skipped: {listed}{more}."
 
 
-def _check_params(ngram: int, minhash_threshold: int, permutations: int, minhash_permutations: int, top_k: int,
-                  match_on: str) -> None:
+def _check_params(
+    ngram: int, minhash_threshold: int, permutations: int, minhash_permutations: int, top_k: int, match_on: str
+) -> None:
     if not 1 <= ngram <= 20:
         raise ForensicsInputError(f"ngram must be between 1 and 20 words (got {ngram}).")
     if minhash_threshold < 0:
@@ -563,9 +593,16 @@ def compare_outputs(
             raise ForensicsInputError(f"Output set {role} not found: {p.name}.")
     run = Run(
         analysis=ANALYSIS,
-        parameters={"ngram": ngram, "minhash_threshold": minhash_threshold, "permutations": permutations,
-                    "minhash_permutations": minhash_permutations, "seed": seed, "use_embeddings": use_embeddings,
-                    "match_on": match_on, "top_k": top_k},
+        parameters={
+            "ngram": ngram,
+            "minhash_threshold": minhash_threshold,
+            "permutations": permutations,
+            "minhash_permutations": minhash_permutations,
+            "seed": seed,
+            "use_embeddings": use_embeddings,
+            "match_on": match_on,
+            "top_k": top_k,
+        },
         inputs=[InputFile.of("outputs_a", path_a), InputFile.of("outputs_b", path_b)],
     )
     size_a, size_b = max(path_a.stat().st_size, 1), max(path_b.stat().st_size, 1)
@@ -575,8 +612,9 @@ def compare_outputs(
 
     # Pass 1: keys of B only, so that A's unmatched outputs are never embedded.
     keys_b: set[bytes] = set()
-    for rec in read_outputs(path_b, match_on, ReadStats(),
-                            lambda b: progress(0.05 * b / size_b, "reading prompt keys of B")):
+    for rec in read_outputs(
+        path_b, match_on, ReadStats(), lambda b: progress(0.05 * b / size_b, "reading prompt keys of B")
+    ):
         keys_b.add(rec.key)
 
     embed: Callable[[list[str]], np.ndarray] | None = None
@@ -598,8 +636,9 @@ def compare_outputs(
     rows_a: dict[bytes, int] = {}
     seen_a: set[bytes] = set()
     duplicates_a = 0
-    for rec in read_outputs(path_a, match_on, stats_a,
-                            lambda b: progress(0.05 + 0.40 * b / size_a, "hashing and embedding A")):
+    for rec in read_outputs(
+        path_a, match_on, stats_a, lambda b: progress(0.05 + 0.40 * b / size_a, "hashing and embedding A")
+    ):
         if rec.key in seen_a:
             duplicates_a += 1
             continue
@@ -618,8 +657,9 @@ def compare_outputs(
     seen_b: set[bytes] = set()
     a_index: list[int] = []
     duplicates_b = only_in_b = prompt_conflicts = 0
-    for rec in read_outputs(path_b, match_on, stats_b,
-                            lambda b: progress(0.45 + 0.40 * b / size_b, "hashing and embedding B")):
+    for rec in read_outputs(
+        path_b, match_on, stats_b, lambda b: progress(0.45 + 0.40 * b / size_b, "hashing and embedding B")
+    ):
         if rec.key in seen_b:
             duplicates_b += 1
             continue
@@ -629,8 +669,12 @@ def compare_outputs(
             only_in_b += 1
             continue
         digest_a = side_a.prompt_digests[row]
-        if rec.key_kind == "id" and digest_a is not None and rec.prompt_digest is not None \
-                and digest_a != rec.prompt_digest:
+        if (
+            rec.key_kind == "id"
+            and digest_a is not None
+            and rec.prompt_digest is not None
+            and digest_a != rec.prompt_digest
+        ):
             prompt_conflicts += 1
         side_b.add(rec)
         a_index.append(row)
@@ -688,8 +732,10 @@ def compare_outputs(
         both_text = text_a & text_b
         cos = np.where(both_text, np.einsum("ij,ij->i", emb_a, emb_b), math.nan)
         if not both_text.all():
-            run.warn(f"{int(np.count_nonzero(~both_text))} matched pair(s) have an empty output; "
-                     "embedding cosine skips them.")
+            run.warn(
+                f"{int(np.count_nonzero(~both_text))} matched pair(s) have an empty output; "
+                "embedding cosine skips them."
+            )
     containment_max = np.fmax(c_ab, c_ba)
     near_verbatim = int(np.count_nonzero(containment_max >= THRESHOLDS["near_verbatim_containment"]))
     near_share = near_verbatim / max(int(np.count_nonzero(scorable)), 1)
@@ -736,17 +782,27 @@ def compare_outputs(
     # Top matches, labelled in a last pass over B (no prompt text is held in memory meanwhile).
     progress(0.97, "labelling top matches")
     primary_scores = cos if cos is not None else containment_max
-    order = [i for i in np.argsort(-np.nan_to_num(primary_scores, nan=-np.inf), kind="stable")[:top_k]
-             if np.isfinite(primary_scores[i])]
+    order = [
+        i
+        for i in np.argsort(-np.nan_to_num(primary_scores, nan=-np.inf), kind="stable")[:top_k]
+        if np.isfinite(primary_scores[i])
+    ]
     per_prompt = _label_top(path_b, match_on, order, a_index, rows_a, c_ab, c_ba, jac, cos, primary_scores)
     primary = "embedding" if "embedding" in tests else "ngram"
     progress(1.0, "done")
     return run.finish(
         verdict=verdict,
         verdict_reason=reason,
-        pairs={"matched": matched, "only_in_a": only_in_a, "only_in_b": only_in_b,
-               "duplicates_a": duplicates_a, "duplicates_b": duplicates_b,
-               "bad_lines_a": stats_a.bad, "bad_lines_b": stats_b.bad, "too_short_for_ngrams": too_short},
+        pairs={
+            "matched": matched,
+            "only_in_a": only_in_a,
+            "only_in_b": only_in_b,
+            "duplicates_a": duplicates_a,
+            "duplicates_b": duplicates_b,
+            "bad_lines_a": stats_a.bad,
+            "bad_lines_b": stats_b.bad,
+            "too_short_for_ngrams": too_short,
+        },
         metrics={
             "ngram": ngram,
             "ngram_method": "exact" if exact else "minhash",
@@ -791,8 +847,16 @@ def _no_records(role: str, path: Path, stats: ReadStats) -> ForensicsInputError:
 
 
 def _label_top(
-    path_b: Path, match_on: MatchOn, order: list[int], a_index: list[int], rows_a: dict[bytes, int],
-    c_ab: np.ndarray, c_ba: np.ndarray, jac: np.ndarray, cos: np.ndarray | None, scores: np.ndarray,
+    path_b: Path,
+    match_on: MatchOn,
+    order: list[int],
+    a_index: list[int],
+    rows_a: dict[bytes, int],
+    c_ab: np.ndarray,
+    c_ba: np.ndarray,
+    jac: np.ndarray,
+    cos: np.ndarray | None,
+    scores: np.ndarray,
 ) -> list[dict[str, Any]]:
     if not order:
         return []
@@ -836,8 +900,10 @@ def charts(result: dict[str, Any]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     test = result.get("permutation_test") or {}
-    metric_label = {"embedding": "embedding cosine", "ngram": f"{result.get('metrics', {}).get('ngram', 5)}-gram "
-                    "containment"}.get(test.get("metric", ""), "similarity")
+    metric_label = {
+        "embedding": "embedding cosine",
+        "ngram": f"{result.get('metrics', {}).get('ngram', 5)}-gram containment",
+    }.get(test.get("metric", ""), "similarity")
 
     def render(fig: Any) -> str:
         buffer = io.StringIO()
@@ -860,13 +926,19 @@ def charts(result: dict[str, Any]) -> dict[str, str]:
     pair_hist = test.get("pair_histogram")
     if pair_hist:
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
-        for name, colour, label in (("shuffled", "grey", "different prompts"), ("matched", "crimson",
-                                                                              "same prompt")):
+        for name, colour, label in (("shuffled", "grey", "different prompts"), ("matched", "crimson", "same prompt")):
             h = pair_hist[name]
             counts = np.asarray(h["counts"], dtype=float)
             share = counts / counts.sum() if counts.sum() else counts
-            ax.stairs(share, np.asarray(h["bin_edges"]), fill=name == "shuffled", alpha=0.5 if name == "shuffled"
-                      else 1.0, color=colour, linewidth=2, label=label)
+            ax.stairs(
+                share,
+                np.asarray(h["bin_edges"]),
+                fill=name == "shuffled",
+                alpha=0.5 if name == "shuffled" else 1.0,
+                color=colour,
+                linewidth=2,
+                label=label,
+            )
         ax.set_xlabel(f"per-pair {metric_label}")
         ax.set_ylabel("share of pairs")
         ax.set_title("Per-prompt similarity distribution")

@@ -29,59 +29,120 @@ Record = dict[str, str]
 # topic -> (nouns, adjectives). Nouns carry the topic, so outputs on the same topic are semantically close even
 # when written independently, as real answers to the same prompt are.
 TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "volcanoes": (("magma", "lava", "crater", "eruption", "ash cloud", "tectonic plate", "vent"),
-                  ("molten", "explosive", "dormant", "volcanic")),
-    "photosynthesis": (("chlorophyll", "sunlight", "leaf", "glucose", "carbon dioxide", "chloroplast", "oxygen"),
-                       ("green", "organic", "solar", "cellular")),
-    "compound interest": (("interest rate", "principal", "savings account", "loan", "investment", "balance"),
-                          ("annual", "financial", "exponential", "monthly")),
-    "the french revolution": (("monarchy", "republic", "bastille", "revolutionary", "aristocracy", "parliament"),
-                              ("political", "radical", "royal", "historic")),
-    "neural networks": (("neuron", "weight", "gradient", "training set", "layer", "activation function"),
-                        ("artificial", "deep", "nonlinear", "trainable")),
-    "the water cycle": (("evaporation", "rainfall", "cloud", "river", "ocean", "water vapour", "groundwater"),
-                        ("humid", "atmospheric", "liquid", "seasonal")),
-    "vaccines": (("antibody", "immune system", "virus", "vaccine", "infection", "antigen"),
-                 ("immune", "viral", "protective", "medical")),
-    "black holes": (("event horizon", "singularity", "gravity", "star", "galaxy", "light"),
-                    ("massive", "cosmic", "gravitational", "dense")),
-    "the roman empire": (("emperor", "legion", "senate", "province", "aqueduct", "rome"),
-                         ("imperial", "ancient", "roman", "military")),
-    "climate change": (("greenhouse gas", "temperature", "emission", "glacier", "carbon", "sea level"),
-                       ("global", "warming", "environmental", "rising")),
-    "supply and demand": (("price", "market", "consumer", "supplier", "shortage", "surplus"),
-                          ("economic", "competitive", "equilibrium", "retail")),
-    "dna replication": (("helix", "enzyme", "nucleotide", "polymerase", "strand", "genome"),
-                        ("genetic", "molecular", "complementary", "cellular")),
-    "earthquakes": (("fault", "seismic wave", "epicentre", "aftershock", "tremor", "seismograph"),
-                    ("seismic", "sudden", "destructive", "underground")),
-    "the stock market": (("share", "investor", "dividend", "stock exchange", "portfolio", "index fund"),
-                         ("volatile", "public", "speculative", "listed")),
-    "machine translation": (("sentence", "language pair", "translation", "encoder", "vocabulary", "corpus"),
-                            ("bilingual", "fluent", "automatic", "multilingual")),
-    "coral reefs": (("coral", "reef", "algae", "fish", "lagoon", "polyp"),
-                    ("tropical", "marine", "bleached", "fragile")),
-    "the printing press": (("printer", "book", "movable type", "ink", "pamphlet", "gutenberg"),
-                           ("printed", "literate", "mechanical", "medieval")),
-    "electric cars": (("battery", "charging station", "electric motor", "range", "lithium", "vehicle"),
-                      ("electric", "rechargeable", "efficient", "emission-free")),
-    "sleep": (("dream", "brain", "rem phase", "melatonin", "night", "memory"),
-              ("restful", "deep", "circadian", "nightly")),
-    "antibiotics": (("bacteria", "penicillin", "infection", "resistance", "dose", "microbe"),
-                    ("bacterial", "resistant", "clinical", "effective")),
-    "the internet": (("router", "packet", "server", "protocol", "browser", "network"),
-                     ("digital", "online", "connected", "distributed")),
-    "bees": (("hive", "pollen", "queen", "honey", "flower", "colony"),
-             ("pollinating", "social", "wild", "busy")),
-    "inflation": (("price level", "central bank", "currency", "wage", "purchasing power", "interest rate"),
-                  ("monetary", "rising", "persistent", "economic")),
-    "glaciers": (("ice sheet", "moraine", "meltwater", "valley", "snowfall", "crevasse"),
-                 ("frozen", "glacial", "retreating", "polar")),
+    "volcanoes": (
+        ("magma", "lava", "crater", "eruption", "ash cloud", "tectonic plate", "vent"),
+        ("molten", "explosive", "dormant", "volcanic"),
+    ),
+    "photosynthesis": (
+        ("chlorophyll", "sunlight", "leaf", "glucose", "carbon dioxide", "chloroplast", "oxygen"),
+        ("green", "organic", "solar", "cellular"),
+    ),
+    "compound interest": (
+        ("interest rate", "principal", "savings account", "loan", "investment", "balance"),
+        ("annual", "financial", "exponential", "monthly"),
+    ),
+    "the french revolution": (
+        ("monarchy", "republic", "bastille", "revolutionary", "aristocracy", "parliament"),
+        ("political", "radical", "royal", "historic"),
+    ),
+    "neural networks": (
+        ("neuron", "weight", "gradient", "training set", "layer", "activation function"),
+        ("artificial", "deep", "nonlinear", "trainable"),
+    ),
+    "the water cycle": (
+        ("evaporation", "rainfall", "cloud", "river", "ocean", "water vapour", "groundwater"),
+        ("humid", "atmospheric", "liquid", "seasonal"),
+    ),
+    "vaccines": (
+        ("antibody", "immune system", "virus", "vaccine", "infection", "antigen"),
+        ("immune", "viral", "protective", "medical"),
+    ),
+    "black holes": (
+        ("event horizon", "singularity", "gravity", "star", "galaxy", "light"),
+        ("massive", "cosmic", "gravitational", "dense"),
+    ),
+    "the roman empire": (
+        ("emperor", "legion", "senate", "province", "aqueduct", "rome"),
+        ("imperial", "ancient", "roman", "military"),
+    ),
+    "climate change": (
+        ("greenhouse gas", "temperature", "emission", "glacier", "carbon", "sea level"),
+        ("global", "warming", "environmental", "rising"),
+    ),
+    "supply and demand": (
+        ("price", "market", "consumer", "supplier", "shortage", "surplus"),
+        ("economic", "competitive", "equilibrium", "retail"),
+    ),
+    "dna replication": (
+        ("helix", "enzyme", "nucleotide", "polymerase", "strand", "genome"),
+        ("genetic", "molecular", "complementary", "cellular"),
+    ),
+    "earthquakes": (
+        ("fault", "seismic wave", "epicentre", "aftershock", "tremor", "seismograph"),
+        ("seismic", "sudden", "destructive", "underground"),
+    ),
+    "the stock market": (
+        ("share", "investor", "dividend", "stock exchange", "portfolio", "index fund"),
+        ("volatile", "public", "speculative", "listed"),
+    ),
+    "machine translation": (
+        ("sentence", "language pair", "translation", "encoder", "vocabulary", "corpus"),
+        ("bilingual", "fluent", "automatic", "multilingual"),
+    ),
+    "coral reefs": (
+        ("coral", "reef", "algae", "fish", "lagoon", "polyp"),
+        ("tropical", "marine", "bleached", "fragile"),
+    ),
+    "the printing press": (
+        ("printer", "book", "movable type", "ink", "pamphlet", "gutenberg"),
+        ("printed", "literate", "mechanical", "medieval"),
+    ),
+    "electric cars": (
+        ("battery", "charging station", "electric motor", "range", "lithium", "vehicle"),
+        ("electric", "rechargeable", "efficient", "emission-free"),
+    ),
+    "sleep": (
+        ("dream", "brain", "rem phase", "melatonin", "night", "memory"),
+        ("restful", "deep", "circadian", "nightly"),
+    ),
+    "antibiotics": (
+        ("bacteria", "penicillin", "infection", "resistance", "dose", "microbe"),
+        ("bacterial", "resistant", "clinical", "effective"),
+    ),
+    "the internet": (
+        ("router", "packet", "server", "protocol", "browser", "network"),
+        ("digital", "online", "connected", "distributed"),
+    ),
+    "bees": (("hive", "pollen", "queen", "honey", "flower", "colony"), ("pollinating", "social", "wild", "busy")),
+    "inflation": (
+        ("price level", "central bank", "currency", "wage", "purchasing power", "interest rate"),
+        ("monetary", "rising", "persistent", "economic"),
+    ),
+    "glaciers": (
+        ("ice sheet", "moraine", "meltwater", "valley", "snowfall", "crevasse"),
+        ("frozen", "glacial", "retreating", "polar"),
+    ),
 }
 
 # Verbs in base form; the generator conjugates them (all regular).
-VERBS = ("shape", "affect", "control", "release", "absorb", "store", "produce", "reduce", "support", "transform",
-         "protect", "limit", "reveal", "carry", "depend on", "change")
+VERBS = (
+    "shape",
+    "affect",
+    "control",
+    "release",
+    "absorb",
+    "store",
+    "produce",
+    "reduce",
+    "support",
+    "transform",
+    "protect",
+    "limit",
+    "reveal",
+    "carry",
+    "depend on",
+    "change",
+)
 
 CLAIMANT_ADVERBS = ("often", "usually", "quickly", "slowly", "strongly", "gradually")
 CLAIMANT_TEMPLATES = (
@@ -178,8 +239,14 @@ def _sentence(template: str, topic: str, rng: random.Random, adverbs: tuple[str,
     n1, n2, n3 = rng.sample(nouns, 3)
     verb = rng.choice(VERBS)
     text = template.format(
-        n1=n1, n2=n2, n3=n3, a=rng.choice(adjectives), v=_third_person(verb), vb=verb,
-        adv=rng.choice(adverbs), mainly=rng.choice(adverbs),
+        n1=n1,
+        n2=n2,
+        n3=n3,
+        a=rng.choice(adjectives),
+        v=_third_person(verb),
+        vb=verb,
+        adv=rng.choice(adverbs),
+        mainly=rng.choice(adverbs),
     )
     return text[0].upper() + text[1:]
 
@@ -276,14 +343,15 @@ def scenario(name: str, n_prompts: int = 40, seed: int = 0) -> tuple[list[Record
     return claimant, SCENARIOS[name](claimant, seed)
 
 
-def write_jsonl(
-    path: str | Path, records: Iterable[Record], shape: Literal["prompt", "id"] = "prompt"
-) -> Path:
+def write_jsonl(path: str | Path, records: Iterable[Record], shape: Literal["prompt", "id"] = "prompt") -> Path:
     """Write records as JSONL in one of the accepted shapes: {"prompt", "output"} or {"prompt_id", "text"}."""
     target = Path(path)
     with target.open("w", encoding="utf-8") as handle:
         for r in records:
-            row = {"prompt": r["prompt"], "output": r["output"]} if shape == "prompt" else {
-                "prompt_id": r["prompt_id"], "text": r["output"]}
+            row = (
+                {"prompt": r["prompt"], "output": r["output"]}
+                if shape == "prompt"
+                else {"prompt_id": r["prompt_id"], "text": r["output"]}
+            )
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return target

@@ -75,11 +75,13 @@ def test_padding_does_not_change_embeddings(model: minilm.MiniLM) -> None:
 
 
 def test_paraphrases_are_closer_than_unrelated_sentences(model: minilm.MiniLM) -> None:
-    a, b, c = model.encode([
-        "The weather is lovely today and the sun is shining.",
-        "It is a beautiful sunny day.",
-        "Stock prices fell sharply after the central bank raised interest rates.",
-    ])
+    a, b, c = model.encode(
+        [
+            "The weather is lovely today and the sun is shining.",
+            "It is a beautiful sunny day.",
+            "Stock prices fell sharply after the central bank raised interest rates.",
+        ]
+    )
     assert float(a @ b) > 0.6
     assert float(a @ b) > float(a @ c) + 0.4
     assert float(b @ c) < 0.3

@@ -25,8 +25,9 @@ N_PROMPTS = 40  # the size the thresholds were validated at (docs/forensics/simi
 SEED = 3
 
 
-def write_pair(tmp_path: Path, a: list[dict[str, str]], b: list[dict[str, str]], shape: str = "prompt"
-               ) -> tuple[Path, Path]:
+def write_pair(
+    tmp_path: Path, a: list[dict[str, str]], b: list[dict[str, str]], shape: str = "prompt"
+) -> tuple[Path, Path]:
     return fx.write_jsonl(tmp_path / "a.jsonl", a, shape), fx.write_jsonl(tmp_path / "b.jsonl", b, shape)  # type: ignore[arg-type]
 
 
@@ -157,8 +158,9 @@ def test_permutation_p_values_are_uniform_under_the_null() -> None:
     for _ in range(300):
         a = rng.normal(size=(20, 8))
         b = rng.normal(size=(20, 8))  # independent of a: the pairing carries no information
-        p_values.append(permutation_test(lambda perm, a=a, b=b: np.einsum("ij,ij->i", a, b[perm]), 20, 99,
-                                         rng)["p_value"])
+        p_values.append(
+            permutation_test(lambda perm, a=a, b=b: np.einsum("ij,ij->i", a, b[perm]), 20, 99, rng)["p_value"]
+        )
     p = np.asarray(p_values)
     assert p.min() >= 1 / 100  # the +1 correction: never 0
     assert stats.kstest(p, "uniform").pvalue > 0.01
@@ -189,8 +191,15 @@ def test_accepts_prompt_id_and_text_shape(tmp_path: Path) -> None:
 
 def test_chat_message_prompts_and_partial_overlap(tmp_path: Path) -> None:
     def rows(indices: range) -> list[str]:
-        return [json.dumps({"messages": [{"role": "user", "content": f"question {i}"}],
-                            "completion": f"answer number {i} is written out in full words here"}) for i in indices]
+        return [
+            json.dumps(
+                {
+                    "messages": [{"role": "user", "content": f"question {i}"}],
+                    "completion": f"answer number {i} is written out in full words here",
+                }
+            )
+            for i in indices
+        ]
 
     (tmp_path / "a.jsonl").write_text("\n".join(rows(range(15))) + "\n")
     (tmp_path / "b.jsonl").write_text("\n".join(rows(range(5, 25))) + "\n")
@@ -236,8 +245,9 @@ def test_ids_that_do_not_identify_prompts_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ForensicsInputError, match="match_on='prompt'"):
         compare_outputs(tmp_path / "a.jsonl", tmp_path / "b.jsonl", use_embeddings=False)
     # Matching on the prompt text pairs them correctly.
-    result = compare_outputs(tmp_path / "a.jsonl", tmp_path / "b.jsonl", use_embeddings=False, match_on="prompt",
-                             permutations=99)
+    result = compare_outputs(
+        tmp_path / "a.jsonl", tmp_path / "b.jsonl", use_embeddings=False, match_on="prompt", permutations=99
+    )
     assert result["metrics"]["containment_a_in_b"]["mean"] == pytest.approx(1.0)
 
 
@@ -256,14 +266,21 @@ def test_result_is_json_and_charts_render_from_stored_json(tmp_path: Path) -> No
     seen: list[float] = []
     a, b = fx.scenario("partial", 16, SEED)
     pa, pb = write_pair(tmp_path, a, b)
-    result = compare_outputs(pa, pb, use_embeddings=False, permutations=99, top_k=5,
-                             progress=lambda f, _msg: seen.append(f))
+    result = compare_outputs(
+        pa, pb, use_embeddings=False, permutations=99, top_k=5, progress=lambda f, _msg: seen.append(f)
+    )
     stored = json.loads(json.dumps(result, allow_nan=False))
     assert stored["analysis"] == "text.similarity"
     assert {i["role"] for i in stored["inputs"]} == {"outputs_a", "outputs_b"}
     assert stored["verdict"] in (CONSISTENT, INCONCLUSIVE, NO_EVIDENCE)
-    assert set(stored["permutation_test"]) >= {"statistic", "null_mean", "null_sd", "p_value", "effect_size",
-                                               "permutations"}
+    assert set(stored["permutation_test"]) >= {
+        "statistic",
+        "null_mean",
+        "null_sd",
+        "p_value",
+        "effect_size",
+        "permutations",
+    }
     assert len(stored["per_prompt"]) == 5
     scores = [row["score"] for row in stored["per_prompt"]]
     assert scores == sorted(scores, reverse=True)
