@@ -72,7 +72,9 @@ class TierForm(forms.Form):
     def __init__(self, *args: Any, current: str, tribunal: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The filing side may only make its exhibit stricter: offer only those tiers (the service enforces it).
+        field = self.fields["tier"]
+        assert isinstance(field, forms.ChoiceField)
         if not tribunal:
             floor = TIER_STRICTNESS[Tier(current)]
-            self.fields["tier"].choices = [(v, label) for v, label in Tier.choices if TIER_STRICTNESS[Tier(v)] >= floor]
+            field.choices = [(v, label) for v, label in Tier.choices if TIER_STRICTNESS[Tier(v)] >= floor]
         self.fields["tier"].initial = current

@@ -143,7 +143,7 @@ class TusView(APIView):
             response.reason_phrase = REASONS[response.status_code]
         return response
 
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]  # DRF passes its Request
         """tus discovery: versions, extensions, checksum algorithms and the size limit."""
         return Response(status=204, headers=tus_headers())
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -43,6 +43,12 @@ logger = logging.getLogger(__name__)
 READ_BLOCK = 1024 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CHECKSUM_ALGORITHMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
+
+
+class BodyStream(Protocol):
+    """Anything with read(size) -> bytes: a request body, a file, a test's BytesIO."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class UploadError(Exception):
@@ -207,7 +213,7 @@ def upload_append(
     *,
     session: UploadSession,
     offset: int,
-    stream: IO[bytes],
+    stream: BodyStream,
     content_length: int | None,
     checksum_header: str | None,
 ) -> UploadSession:
@@ -254,7 +260,7 @@ def upload_append(
     return session
 
 
-def _copy_body(stream: IO[bytes], handle: IO[bytes], *, limit: int, chunk_hash: Any, expected: int | None) -> int:
+def _copy_body(stream: BodyStream, handle: IO[bytes], *, limit: int, chunk_hash: Any, expected: int | None) -> int:
     received = 0
     budget = limit if expected is None else min(limit, expected)
     while received < budget:

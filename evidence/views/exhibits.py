@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -128,7 +129,7 @@ def exhibit_detail(request: AuthenticatedRequest, pk: int, exhibit_id: int) -> H
 
 @login_required
 @require_GET
-def exhibit_file_download(request: AuthenticatedRequest, pk: int, exhibit_id: int, file_id: int) -> HttpResponse:
+def exhibit_file_download(request: AuthenticatedRequest, pk: int, exhibit_id: int, file_id: int) -> HttpResponseBase:
     case, exhibit = _exhibit(request, pk, exhibit_id)
     exhibit_file = get_object_or_404(ExhibitFile.objects.select_related("exhibit__case"), pk=file_id, exhibit=exhibit)
     try:
@@ -201,7 +202,7 @@ def _csv_cell(value: Any) -> Any:
 
 @login_required
 @require_GET
-def exhibit_custody_export(request: AuthenticatedRequest, pk: int, exhibit_id: int, fmt: str) -> HttpResponse:
+def exhibit_custody_export(request: AuthenticatedRequest, pk: int, exhibit_id: int, fmt: str) -> HttpResponseBase:
     case, exhibit = _exhibit(request, pk, exhibit_id)
     rows = (
         _custody_row(event)
@@ -216,7 +217,7 @@ def exhibit_custody_export(request: AuthenticatedRequest, pk: int, exhibit_id: i
             "custody_length": exhibit.custody_length,
             "events": list(rows),
         }
-        response: HttpResponse = JsonResponse(payload, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response: HttpResponseBase = JsonResponse(payload, json_dumps_params={"indent": 2, "ensure_ascii": False})
     elif fmt == "csv":
         writer = csv.writer(_Echo())
 
