@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionIdleTimeoutMiddleware",
+    "accounts.middleware.RequireSecondFactorMiddleware",
     "disputes.views.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -161,8 +162,12 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tribunal"
-# Roles whose members must enrol a second factor before they can work (comma list: registrar, arbitrator).
+# Roles whose members must enrol a second factor before they can work (comma list of: registrar, arbitrator,
+# expert, counsel). Pages redirect them to TOTP enrolment; the API refuses them a token until they have one.
 TRIBUNAL_MFA_REQUIRED_ROLES = env.list("TRIBUNAL_MFA_REQUIRED_ROLES", default=[])
+_UNKNOWN_MFA_ROLES = set(TRIBUNAL_MFA_REQUIRED_ROLES) - {"registrar", "arbitrator", "expert", "counsel"}
+if _UNKNOWN_MFA_ROLES:
+    raise ImproperlyConfigured(f"TRIBUNAL_MFA_REQUIRED_ROLES: unknown role(s) {sorted(_UNKNOWN_MFA_ROLES)}")
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)

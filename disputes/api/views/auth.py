@@ -17,6 +17,7 @@ from disputes.api.schema import error_responses
 from disputes.api.serializers import ErrorSerializer, MeSerializer, TokenSerializer
 from disputes.api.throttling import TOKEN_SCOPE, TokenObtainThrottle
 from disputes.api.views.base import signed_in_user
+from disputes.exceptions import TransitionError
 
 
 class TokenView(APIView):
@@ -44,7 +45,15 @@ class TokenView(APIView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        from accounts.mfa import mfa_required
+
+        if mfa_required(user):
+            raise TransitionError(
+                "Your role requires a second factor: enrol an authenticator app (Profile → Two-factor) first.",
+                code="mfa_enrolment_required",
+            )
+        token, _ = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key}).data)
 
     @extend_schema(
