@@ -74,6 +74,11 @@ class Command(BaseCommand):
             people = {person.key: _demo_user(person, password=password) for person in PEOPLE}
             evidence_case = _evidence_case(people)
             screening_case = _screening_case(people)
+        # Evidence after the cases commit: uploads queue their jobs on commit, like a user's would.
+        from evidence.demo import demo_evidence
+
+        for exhibit in demo_evidence(case=evidence_case, people=people):
+            self.stdout.write(f"  filed {exhibit}")
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for case in (evidence_case, screening_case):
