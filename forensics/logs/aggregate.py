@@ -36,11 +36,14 @@ ACCOUNT_COLUMNS = (
 
 
 # Columns of each scan; together they fill ``AccountRows.stats`` with every name of ACCOUNT_COLUMNS.
-FIRST_SCAN_COLUMNS = (
-    "account_id", "requests", "peak_per_minute", "peak_per_day", "active_minutes", "sum_sq_minute"
-)
+FIRST_SCAN_COLUMNS = ("account_id", "requests", "peak_per_minute", "peak_per_day", "active_minutes", "sum_sq_minute")
 SECOND_SCAN_COLUMNS = (
-    "first_ts", "last_ts", "prompt_tokens", "completion_tokens", "logprobs_requests", "logit_bias_requests"
+    "first_ts",
+    "last_ts",
+    "prompt_tokens",
+    "completion_tokens",
+    "logprobs_requests",
+    "logit_bias_requests",
 )
 
 
@@ -72,7 +75,7 @@ def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple
         WITH minutes AS (
             SELECT CASE WHEN reason IS NULL THEN account_id END AS account_id,
                    CASE WHEN reason IS NULL THEN (ts // 60)::INTEGER END AS minute, reason, count(*) AS n
-            FROM ({source.sql(rejects=True)}) GROUP BY ALL),
+            FROM ({source.rows()}) GROUP BY ALL),
         days AS (
             SELECT account_id, minute // 1440 AS day, reason, sum(n) AS n, max(n) AS peak_minute,
                    count(*) AS active_minutes, sum(n * n) AS sq
@@ -91,9 +94,9 @@ def scan_accounts(source: LogSource) -> tuple[dict[str, AccountRows], list[tuple
     return accounts, reasons
 
 
-def choose_sampled(accounts: dict[str, AccountRows], *, sample_size: int, min_queries: int, budget: int) -> tuple[
-    int, list[str]
-]:
+def choose_sampled(
+    accounts: dict[str, AccountRows], *, sample_size: int, min_queries: int, budget: int
+) -> tuple[int, list[str]]:
     """Per-account sample size and the accounts to sample, so that at most ``budget`` prompts reach Python.
 
     When every account cannot get ``min_queries`` prompts within the budget, half of the places go to the
@@ -154,7 +157,7 @@ def scan_samples(
                    AS uas,
                list(struct_pack(h := hash(r.prompt_key, r.ts), ts := r.ts, p := coalesce(r.prompt, '')))
                    FILTER ({valid} AND hash(r.prompt_key, r.ts) / 18446744073709551616.0 < a.rate) AS sample
-        FROM ({source.sql()}) r LEFT JOIN acct_rate a ON a.account_id = r.account_id
+        FROM ({source.rows()}) r LEFT JOIN acct_rate a ON a.account_id = r.account_id
         GROUP BY r.account_id
         """
     ).fetchall()
@@ -192,7 +195,7 @@ def scan_timelines(
     rows = source.con.execute(
         f"""
         SELECT account_id, (ts // {width})::BIGINT * {width} AS bucket, count(*) FILTER (reason IS NULL) AS n
-        FROM ({source.sql()}) WHERE account_id IN ({ids})
+        FROM ({source.rows()}) WHERE account_id IN ({ids})
         GROUP BY ALL HAVING n > 0 ORDER BY account_id, bucket
         """
     ).fetchall()

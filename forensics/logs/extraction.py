@@ -37,7 +37,9 @@ def _scan(
 ) -> tuple[LogSource, dict[str, aggregate.AccountRows], list[tuple[Any, Any]], list[str]]:
     source = LogSource.open(path, memory_limit)
     try:
-        progress(start, "counting requests per account")
+        progress(start, "checking every row into a typed table")
+        source.materialise()
+        progress(start + (stop - start) * 0.4, "counting requests per account")
         accounts, reasons = aggregate.scan_accounts(source)
         progress((start + stop) / 2, "sampling prompts per account")
         size, sampled = aggregate.choose_sampled(
@@ -99,7 +101,7 @@ def detect_extraction(
     hasher.shutdown(wait=False)  # queued hashes still run; the thread ends with them
     run = Run(analysis=ANALYSIS, parameters=parameters, inputs=[])
     progress(0.02, "reading the log")
-    scan_options = {
+    scan_options: dict[str, Any] = {
         "sample_size": sample_size,
         "min_queries": prada_min_queries,
         "budget": max_sampled_prompts,
@@ -185,8 +187,14 @@ def _account_rows(
         features.update(extra)
         templates[account_id] = keys
         rows_out.append(
-            {"account_id": account_id, "score": 0.0, "flagged": False, "reasons": [], "features": features,
-             "prada": prada_out}
+            {
+                "account_id": account_id,
+                "score": 0.0,
+                "flagged": False,
+                "reasons": [],
+                "features": features,
+                "prada": prada_out,
+            }
         )
     return rows_out, templates
 
@@ -206,10 +214,16 @@ def _calibrate(
         )
         source.close()
         benign, _ = _account_rows(accounts, prada_min_queries)
-        return prada.calibrate([row["prada"]["w"] for row in benign if row["prada"]["w"] is not None],
-                               source="benign reference log", use_empirical=True)
-    return prada.calibrate([row["prada"]["w"] for row in rows_out if row["prada"]["w"] is not None],
-                           source="this log's own accounts (robust to a minority of attackers)", use_empirical=False)
+        return prada.calibrate(
+            [row["prada"]["w"] for row in benign if row["prada"]["w"] is not None],
+            source="benign reference log",
+            use_empirical=True,
+        )
+    return prada.calibrate(
+        [row["prada"]["w"] for row in rows_out if row["prada"]["w"] is not None],
+        source="this log's own accounts (robust to a minority of attackers)",
+        use_empirical=False,
+    )
 
 
 def _judge(row: dict[str, Any], delta: float, t: dict[str, Any]) -> None:

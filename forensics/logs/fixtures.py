@@ -37,8 +37,16 @@ FIELDS = (
 START = datetime(2025, 3, 3, tzinfo=UTC).timestamp()
 _SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vel", "dor", "pi", "qua", "zen", "fo", "bri", "nat", "ul", "est"]
 _STEMS = [
-    "how do I", "what is the best way to", "explain why", "can you help me", "write a short note about",
-    "compare", "summarise", "give me ideas for", "what happens when", "fix my code that",
+    "how do I",
+    "what is the best way to",
+    "explain why",
+    "can you help me",
+    "write a short note about",
+    "compare",
+    "summarise",
+    "give me ideas for",
+    "what happens when",
+    "fix my code that",
 ]
 NATURAL_TEMPLATE = (
     "You are a helpful assistant. Answer the following question in exactly three sentences, plainly, "
@@ -163,10 +171,8 @@ def write_log(rows: list[dict], path: str | os.PathLike[str], fmt: str) -> Path:
         import pyarrow.parquet as pq
 
         columns = {name: [row.get(name) for row in rows] for name in FIELDS}
-        micros = [round(ts * 1e6) for ts in columns["timestamp"]]
-        table = pa.table(
-            {**columns, "timestamp": pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))}
-        )
+        micros = [round(float(row["timestamp"]) * 1e6) for row in rows]
+        table = pa.table({**columns, "timestamp": pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))})
         pq.write_table(table, target, row_group_size=4096)
     else:
         raise ValueError(f"unknown format {fmt!r}")
@@ -193,8 +199,12 @@ def write_broken_csv(path: str | os.PathLike[str], seed: int = 0) -> list[dict]:
         line = sum(item.count("\n") + 1 for item in lines)  # the next record starts on this file line + 1
         if index == 7:
             lines.append("1741000000,too,many,fields," + ",".join(["x"] * len(FIELDS)))
-            expected.append({"line": line + 1, "reason": f"wrong number of fields (expected {len(FIELDS)}, found "
-                             f"{len(FIELDS) + 4})"})
+            expected.append(
+                {
+                    "line": line + 1,
+                    "reason": f"wrong number of fields (expected {len(FIELDS)}, found {len(FIELDS) + 4})",
+                }
+            )
         if index == 12:
             broken = list(values)
             broken[FIELDS.index("account_id")] = ""

@@ -12,7 +12,6 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 _IPV4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
-_MISSING = object()
 
 # User agents of common HTTP clients and SDKs are shared by strangers; they say nothing about who is behind them.
 GENERIC_AGENT_PREFIXES = (
@@ -56,10 +55,11 @@ def subnet_of(ip: str) -> str | None:
 
 def subnets_of(ips: list[str], cache: dict[str, str | None]) -> list[str]:
     """Subnets of ``ips`` (non-addresses left out), memoised in ``cache``: accounts share most of their IPs."""
-    out = []
+    out: list[str] = []
     for ip in ips:
-        net = cache.get(ip, _MISSING)
-        if net is _MISSING:
+        if ip in cache:
+            net = cache[ip]
+        else:
             net = cache[ip] = subnet_of(ip)
         if net:
             out.append(net)
@@ -104,8 +104,9 @@ def link_accounts(
     if not edges:
         return [], dict(ignored)
     pairs = np.array(edges, dtype=np.int64)
-    graph = sparse.coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])),
-                              shape=(len(index), len(index)))
+    graph = sparse.coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(len(index), len(index))
+    )
     _, labels = csgraph.connected_components(graph, directed=False)
     members: dict[int, set[str]] = defaultdict(set)
     by_label: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -114,13 +115,13 @@ def link_accounts(
         members[label].update(accounts)
         by_label[label][kind].append(key)
     clusters: list[Cluster] = []
-    for label, accounts in members.items():
+    for label, names in members.items():
         reasons = []
         for kind in ("ip", "subnet", "user agent", "prompt template"):
             keys = sorted(by_label[label].get(kind, []))
             if keys:
                 shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
                 reasons.append(f"share {kind}{'s' if len(keys) > 1 else ''}: {shown}")
-        clusters.append(Cluster(accounts=sorted(accounts), reasons=reasons))
+        clusters.append(Cluster(accounts=sorted(names), reasons=reasons))
     clusters.sort(key=lambda cluster: (-len(cluster.accounts), cluster.accounts[0]))
     return clusters, dict(ignored)

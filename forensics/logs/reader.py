@@ -43,8 +43,18 @@ OPTIONAL = (
 KNOWN = REQUIRED + PROMPT_FIELDS + OPTIONAL
 INTEGER_FIELDS = ("prompt_tokens", "completion_tokens", "top_logprobs")
 NUMERIC_TYPES = {
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-    "UHUGEINT", "FLOAT", "DOUBLE",
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
 }
 
 # Plausible epoch-second range. A value outside it is almost always milliseconds or a typo, and would
@@ -111,8 +121,18 @@ def connect(
     return con
 
 
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
 
 
 def share_of(memory_limit: str, fraction: float) -> str:
@@ -181,6 +201,7 @@ class LogSource:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> None:
         self.con = con
         self.spill_dir: str | None = None
+        self.table: str | None = None  # path of the typed copy, once materialise() ran
         self.path = Path(path)
         self.format = detect_format(self.path)
         self.csv_delim = ","
@@ -401,6 +422,42 @@ class LogSource:
             f"{reason} AS reason FROM ({inner})"
         )
 
+    # -- the typed copy ----------------------------------------------------------------------------------------
+    def materialise(self) -> None:
+        """Normalise and check every row ONCE into a typed Parquet file in the private spill dir.
+
+        Later scans (:meth:`rows`) read its typed, already-checked columns instead of re-parsing and re-checking
+        the file (timestamp parse, integer checks, ``logit_bias`` words; for CSV also the text parsing itself).
+        It costs disk, not memory (about the size of a Parquet log; see docs/forensics/logs.md), and
+        :meth:`close` removes it. This is the scan that stores CSV reject errors (read by :meth:`rejected_rows`).
+        Row order in the copy is not kept (faster parallel write): every query over it groups or orders itself.
+        """
+        if self.table is not None:
+            return
+        if not self.spill_dir:
+            raise RuntimeError("materialise() needs a source made by LogSource.open() (private spill dir)")
+        target = os.path.join(self.spill_dir, "typed.parquet")
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            self.con.execute(
+                f"COPY ({self.sql(rejects=True)}) TO {_quote(target)} (FORMAT parquet, COMPRESSION snappy)"
+            )
+        finally:
+            self.con.execute("RESET preserve_insertion_order")
+        self.table = target
+
+    def rows(self) -> str:
+        """A SELECT of the normalised rows: from the typed copy once :meth:`materialise` ran, else the file."""
+        if self.table is not None:
+            return f"SELECT * FROM read_parquet({_quote(self.table)})"
+        return self.sql()
+
+    def typed_bytes(self) -> int:
+        """Disk used by the typed copy (0 before :meth:`materialise`)."""
+        if self.table is None or not os.path.exists(self.table):
+            return 0
+        return os.path.getsize(self.table)
+
     def rejected_rows(self) -> int:
         """CSV records DuckDB could not parse in the last scan made with ``sql(rejects=True)``."""
         if self.format != "csv":
@@ -514,14 +571,12 @@ def bad_row_examples(source: LogSource, count: int, max_examples: int) -> list[d
     if source.format == "csv":
         return csv_bad_lines(source, wanted)
     rows = source.con.execute(
-        f"SELECT line, reason FROM ({source.sql()}) WHERE reason IS NOT NULL ORDER BY line LIMIT {int(wanted)}"
+        f"SELECT line, reason FROM ({source.rows()}) WHERE reason IS NOT NULL ORDER BY line LIMIT {int(wanted)}"
     ).fetchall()
     return [{"line": int(line), "reason": str(reason)} for line, reason in rows]
 
 
-def validate_log(
-    path: str | os.PathLike[str], *, max_examples: int = 50, memory_limit: str = "1GB"
-) -> dict[str, Any]:
+def validate_log(path: str | os.PathLike[str], *, max_examples: int = 50, memory_limit: str = "1GB") -> dict[str, Any]:
     """Check an uploaded log against the DESIGN §6 schema in one streaming DuckDB scan.
 
     Returns ``{"format", "columns", "unknown_columns", "rows": {"total", "valid", "bad"},
@@ -532,9 +587,7 @@ def validate_log(
     try:
         source = LogSource(con, path)
         try:
-            rows = con.execute(
-                f"SELECT reason, count(*) FROM ({source.sql(rejects=True)}) GROUP BY reason"
-            ).fetchall()
+            rows = con.execute(f"SELECT reason, count(*) FROM ({source.sql(rejects=True)}) GROUP BY reason").fetchall()
         except duckdb.Error as exc:
             raise ForensicsInputError(f"The {source.format.upper()} log cannot be read: {exc}") from None
         return summarise_rows(source, rows, max_examples)

@@ -141,8 +141,15 @@ def test_broken_csv_rows_counted_with_line_numbers(tmp_path):
 def test_jsonl_line_numbers_and_unknown_columns(tmp_path):
     path = tmp_path / "log.jsonl"
     good = {"timestamp": "2025-03-03T10:00:00Z", "account_id": "a", "prompt": "hi", "team": "x"}
-    lines = [json.dumps(good), "{not json", "", json.dumps({**good, "timestamp": 1741000000}), "[1, 2]",
-             json.dumps({**good, "account_id": ""}), json.dumps({**good, "logit_bias": {"50256": -100}})]
+    lines = [
+        json.dumps(good),
+        "{not json",
+        "",
+        json.dumps({**good, "timestamp": 1741000000}),
+        "[1, 2]",
+        json.dumps({**good, "account_id": ""}),
+        json.dumps({**good, "logit_bias": {"50256": -100}}),
+    ]
     path.write_text("\n".join(lines) + "\n")
     report = validate_log(path, max_examples=2)
     assert report["rows"] == {"total": 6, "valid": 3, "bad": 3}
