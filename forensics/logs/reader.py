@@ -328,8 +328,13 @@ class LogSource:
         low = f"lower(trim({expr}))"
         trues = ", ".join(_quote(word) for word in TRUE_WORDS)
         falses = ", ".join(_quote(word) for word in FALSE_WORDS)
+        # list_contains, not IN: DuckDB plans an IN list of constants as a hash (mark) join against a small table,
+        # two joins per scan that cost more than the whole timestamp parse. Same words, same result.
         # An OpenAI-style logit_bias map counts as used when it is a non-empty object.
-        return f"CASE WHEN {low} IN ({trues}) OR {low} LIKE '{{%:%}}' THEN true WHEN {low} IN ({falses}) THEN false END"
+        return (
+            f"CASE WHEN list_contains([{trues}], {low}) OR {low} LIKE '{{%:%}}' THEN true "
+            f"WHEN list_contains([{falses}], {low}) THEN false END"
+        )
 
     def _text_expr(self, name: str, expr: str) -> str:
         return expr if self.types.get(name, "VARCHAR") == "VARCHAR" else f"CAST({expr} AS VARCHAR)"
@@ -431,6 +436,8 @@ class LogSource:
         It costs disk, not memory (about the size of a Parquet log; see docs/forensics/logs.md), and
         :meth:`close` removes it. This is the scan that stores CSV reject errors (read by :meth:`rejected_rows`).
         Row order in the copy is not kept (faster parallel write): every query over it groups or orders itself.
+        Dictionary encoding is off: on millions of distinct strings (prompts, request ids) building the
+        dictionaries made the write 3x slower (6.6 s instead of 2.2 s per 10 M rows) for a file only ~30 % smaller.
         """
         if self.table is not None:
             return
@@ -440,7 +447,8 @@ class LogSource:
         self.con.execute("SET preserve_insertion_order = false")
         try:
             self.con.execute(
-                f"COPY ({self.sql(rejects=True)}) TO {_quote(target)} (FORMAT parquet, COMPRESSION snappy)"
+                f"COPY ({self.sql(rejects=True)}) TO {_quote(target)} "
+                "(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1)"
             )
         finally:
             self.con.execute("RESET preserve_insertion_order")
