@@ -169,6 +169,7 @@ _UNKNOWN_MFA_ROLES = set(TRIBUNAL_MFA_REQUIRED_ROLES) - {"registrar", "arbitrato
 if _UNKNOWN_MFA_ROLES:
     raise ImproperlyConfigured(f"TRIBUNAL_MFA_REQUIRED_ROLES: unknown role(s) {sorted(_UNKNOWN_MFA_ROLES)}")
 
+SESSION_ENGINE = "accounts.sessions"  # database sessions that ignore malformed keys (see accounts/sessions.py)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 

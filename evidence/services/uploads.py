@@ -86,6 +86,8 @@ class NewExhibit:
 
 
 def _exhibit_fields(metadata: dict[str, str]) -> NewExhibit:
+    if any("\x00" in value for value in metadata.values()):
+        raise UploadError(400, "Upload-Metadata values must not contain NUL characters.")
     kind = metadata.get("kind", "")
     if kind not in ExhibitKind.values:
         raise UploadError(400, f"Unknown exhibit kind '{kind}'. Choose one of: {', '.join(ExhibitKind.values)}.")

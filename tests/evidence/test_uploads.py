@@ -152,6 +152,7 @@ def test_metadata_is_validated_before_any_byte(evidence_case, personas):
         ({"title": ""}, "needs a title"),
         ({"sha256": "abc"}, "Declare the file's SHA-256"),
         ({"filename": ""}, "file's name"),
+        ({"title": "Contract\x00.pdf"}, "NUL"),
     ):
         with pytest.raises(UploadError, match=message):
             start_upload(personas.clara, evidence_case, data, **bad)
