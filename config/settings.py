@@ -270,6 +270,9 @@ if CELERY_BROKER_URL == "filesystem://":
     # kombu's filesystem transport does not create its folders; a bare `manage.py runserver` must queue too.
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    # Remote control (celery inspect/revoke) broadcasts through one shared fanout-exchange file, which two workers
+    # starting at once can read half-written (JSONDecodeError, worker dies). Jobs are cancelled through their rows.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
