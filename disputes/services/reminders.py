@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,6 +39,19 @@ def _claim(deadline: Deadline, kind: str) -> bool:
     return True
 
 
+def _send(deadline: Deadline, kind: str, users: list[Any], notification_kind: str) -> None:
+    subject, body = notifications.deadline_message(deadline, kind)
+    notifications.notify(
+        users=users,
+        case=deadline.case,
+        key=f"deadline:{deadline.pk}:{kind}",
+        kind=notification_kind,
+        subject=subject,
+        body=body,
+        url=notifications.case_url(deadline.case),
+    )
+
+
 def _reminder_kind(deadline: Deadline, now: datetime) -> str | None:
     remaining = deadline.due_at - now
     for days in sorted(settings.TRIBUNAL_REMINDER_DAYS):
@@ -56,32 +70,14 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepReport:
     for deadline in active.filter(is_window=False, due_at__gt=now, due_at__lte=horizon):
         kind = _reminder_kind(deadline, now)
         if kind and _claim(deadline, kind):
-            subject, body = notifications.deadline_message(deadline, kind)
-            notifications.notify(
-                users=notifications.deadline_owners(deadline),
-                case=deadline.case,
-                key=f"deadline:{deadline.pk}:{kind}",
-                kind="reminder",
-                subject=subject,
-                body=body,
-                url=notifications.case_url(deadline.case),
-            )
+            _send(deadline, kind, notifications.deadline_owners(deadline), "reminder")
             report.reminders += 1
 
     for deadline in active.filter(is_window=False, warn_fraction__isnull=False, due_at__gt=now):
         assert deadline.warn_fraction is not None
         span = deadline.due_at - deadline.opened_at
         if now >= deadline.opened_at + span * deadline.warn_fraction and _claim(deadline, "75pct"):
-            subject, body = notifications.deadline_message(deadline, "75pct")
-            notifications.notify(
-                users=notifications.deadline_owners(deadline) + notifications.registrars(),
-                case=deadline.case,
-                key=f"deadline:{deadline.pk}:75pct",
-                kind="warning",
-                subject=subject,
-                body=body,
-                url=notifications.case_url(deadline.case),
-            )
+            _send(deadline, "75pct", notifications.deadline_owners(deadline) + notifications.registrars(), "warning")
             report.warnings += 1
 
     # Past due: fire the rule's lapse event if it has one; escalate unmet duties to the registry once.
@@ -90,15 +86,6 @@ def deadlines_sweep(*, now: datetime | None = None) -> SweepReport:
             report.lapses.append(f"{deadline.case}:{deadline.on_lapse}")
         if not deadline.is_window and _claim(deadline, "overdue"):
             deadline.refresh_from_db()
-            subject, body = notifications.deadline_message(deadline, "overdue")
-            notifications.notify(
-                users=notifications.registrars(),
-                case=deadline.case,
-                key=f"deadline:{deadline.pk}:overdue",
-                kind="escalation",
-                subject=subject,
-                body=body,
-                url=notifications.case_url(deadline.case),
-            )
+            _send(deadline, "overdue", notifications.registrars(), "escalation")
             report.escalations += 1
     return report
