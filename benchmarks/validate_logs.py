@@ -53,14 +53,24 @@ def main() -> None:
                 benign_prada += int(accounts[account]["prada"]["alarm"])
     print(f"{'account kind':14} {'accounts':>9} {'flagged':>8} {'for expected reason':>20}")
     for kind, entry in tally.items():
-        print(f"{kind:14} {entry['accounts']:9d} {entry['flagged'] / entry['accounts']:8.1%} "
-              f"{entry['for_reason'] / entry['accounts']:20.1%}")
-    print(f"{'benign':14} {benign_total:9d} {benign_flagged / benign_total:8.2%} "
-          f"{'PRADA alarms ' + format(benign_prada / benign_total, '.2%'):>20}")
-    print(f"PRADA delta per seed: min {min(deltas):.3f}, median {sorted(deltas)[len(deltas) // 2]:.3f}, "
-          f"max {max(deltas):.3f}")
-    out = {"seeds": args.seeds, "by_kind": tally, "benign": {"accounts": benign_total, "flagged": benign_flagged,
-           "prada_alarms": benign_prada}, "deltas": deltas}
+        print(
+            f"{kind:14} {entry['accounts']:9d} {entry['flagged'] / entry['accounts']:8.1%} "
+            f"{entry['for_reason'] / entry['accounts']:20.1%}"
+        )
+    print(
+        f"{'benign':14} {benign_total:9d} {benign_flagged / benign_total:8.2%} "
+        f"{'PRADA alarms ' + format(benign_prada / benign_total, '.2%'):>20}"
+    )
+    print(
+        f"PRADA delta per seed: min {min(deltas):.3f}, median {sorted(deltas)[len(deltas) // 2]:.3f}, "
+        f"max {max(deltas):.3f}"
+    )
+    out = {
+        "seeds": args.seeds,
+        "by_kind": tally,
+        "benign": {"accounts": benign_total, "flagged": benign_flagged, "prada_alarms": benign_prada},
+        "deltas": deltas,
+    }
     results = Path(__file__).resolve().parent / "results"
     results.mkdir(exist_ok=True)
     (results / "validate_logs.json").write_text(json.dumps(out, indent=2))
