@@ -32,7 +32,7 @@ venv-dev:
 run: venv
 	$(PY) scripts/run.py
 
-test: venv-dev lint pytest
+test: venv-dev lint typecheck pytest
 
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

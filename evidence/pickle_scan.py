@@ -7,9 +7,9 @@ run code (os.system, builtins.eval, subprocess…) — useful to the tribunal as
 
 from __future__ import annotations
 
-import io
 import pickletools
 from dataclasses import dataclass, field
+from typing import IO
 
 PICKLE_PROTOCOL_MAGIC = {b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"}
 
@@ -74,7 +74,7 @@ def looks_like_pickle(head: bytes) -> bool:
     return head[:2] in PICKLE_PROTOCOL_MAGIC
 
 
-def scan_pickle(stream: io.BufferedIOBase | io.BytesIO, *, max_opcodes: int = 5_000_000) -> PickleScan:
+def scan_pickle(stream: IO[bytes], *, max_opcodes: int = 5_000_000) -> PickleScan:
     scan = PickleScan()
     recent_strings: list[str] = []
     try:
