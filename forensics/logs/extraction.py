@@ -49,6 +49,9 @@ def _scan(
     except duckdb.Error as exc:
         source.close()
         raise ForensicsInputError(f"The log {path.name!r} cannot be read: {exc}") from None
+    except BaseException:
+        source.close()  # the spill dir holds the typed copy of the whole log: never leave it behind
+        raise
     skipped = sorted(set(accounts) - set(sampled))
     return source, accounts, reasons, skipped
 

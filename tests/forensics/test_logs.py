@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -169,3 +170,22 @@ def test_missing_required_column_is_a_clear_error(tmp_path):
     fake.write_text("timestamp,account_id\n")
     with pytest.raises(ForensicsInputError, match="Parquet"):
         detect_extraction(fake)
+
+
+def test_typed_copy_is_used_and_removed(logs, monkeypatch):
+    """Every row is checked once into a typed copy in the private spill dir, and nothing is left behind."""
+    from forensics.logs import reader
+
+    paths, _, count = logs
+    seen: list[tuple[str, int]] = []
+    materialise = reader.LogSource.materialise
+
+    def spy(self):
+        materialise(self)
+        seen.append((str(self.spill_dir), self.typed_bytes()))
+
+    monkeypatch.setattr(reader.LogSource, "materialise", spy)
+    out = detect_extraction(paths["csv"], volume_threshold=THRESHOLD)
+    assert out["rows"]["total"] == count
+    assert len(seen) == 1 and seen[0][1] > 0
+    assert not os.path.exists(seen[0][0])
