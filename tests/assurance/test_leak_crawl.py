@@ -43,7 +43,7 @@ def _links(base: str, response) -> list[str]:
             elif isinstance(value, list):
                 for item in value:
                     yield from walk(item)
-            elif isinstance(value, str) and (value.startswith("/") or value.startswith("http://testserver/")):
+            elif isinstance(value, str) and value.startswith(("/", "http://testserver/")):
                 yield value
 
         found = list(walk(json.loads(body or "null")))
