@@ -122,6 +122,14 @@ def gatekeep(path: Path, *, kind: str) -> str:
         if report.problems:
             raise Refused("Unsafe archive, refused: " + "; ".join(report.problems[:5]) + ".")
         return f"tar archive ({report.entries} entries, not extracted)"
+    if zipfile.is_zipfile(path):
+        # A polyglot: something else at the front (a PDF, say) with a ZIP appended, which any unzip tool opens.
+        # Judge the archive inside as strictly as a plain ZIP.
+        report = inspect_zip(str(path))
+        if report.contains_pickle:
+            raise Refused(f"This file hides a PyTorch checkpoint (a ZIP holding data.pkl). {CONVERT_ADVICE}")
+        if report.problems:
+            raise Refused("This file hides an unsafe archive, refused: " + "; ".join(report.problems[:5]) + ".")
     if kind == "api_log":
         _gatekeep_log(path)
         return "API query log"
