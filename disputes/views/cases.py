@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from config.filenames import safe_filename
 from disputes import permissions, selectors
 from disputes.forms import CaseFilterForm
 from disputes.lifecycle.payloads import MessageForm
@@ -154,7 +155,10 @@ def document_download(request: AuthenticatedRequest, pk: int, document_id: int) 
         raise Http404("The document is not available.") from exc
     # Uploaded bytes are never rendered by the browser: a download, of a type it must not guess, in a sandbox.
     response = FileResponse(
-        handle, as_attachment=True, filename=document.original_name, content_type="application/octet-stream"
+        handle,
+        as_attachment=True,
+        filename=safe_filename(document.original_name),
+        content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

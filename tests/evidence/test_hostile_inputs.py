@@ -109,3 +109,31 @@ def test_good_safetensors_and_harmless_zip_are_accepted(evidence_case, personas)
         archive.writestr("docs/readme.txt", "hello")
     bundle = upload(personas.clara, evidence_case, buffer.getvalue(), kind="other")
     assert "zip archive" in bundle.detected_type
+
+
+@pytest.mark.django_db
+def test_polyglot_pdf_hiding_a_checkpoint_or_a_bomb_is_refused(evidence_case, personas, tmp_path):
+    pdf_front = b"%PDF-1.4\n% a harmless-looking first page\n"
+    marker = tmp_path / "pwned"
+    message = _refused(
+        personas.clara, evidence_case, pdf_front + hostile.torch_style_zip_checkpoint(marker), kind="document"
+    )
+    assert "hides a PyTorch checkpoint" in message and not marker.exists()
+    assert "archive bomb" in _refused(personas.clara, evidence_case, pdf_front + hostile.zip_bomb(), kind="document")
+
+
+@pytest.mark.django_db
+def test_unicode_trick_filename_is_kept_as_a_label_never_as_a_path(evidence_case, personas):
+    name = "invoice\u202efdp.exe"  # right-to-left override: displays as "invoiceexe.pdf"
+    stored = upload(personas.clara, evidence_case, b"plain text evidence", filename=name)
+    assert stored.original_name == name
+    assert name not in stored.storage_name and stored.storage_name.endswith(stored.sha256)
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(personas.rafael)
+    url = reverse("exhibit_file_download", args=[evidence_case.pk, stored.exhibit_id, stored.pk])
+    disposition = client.get(url)["Content-Disposition"]
+    assert "\u202e" not in disposition and "%E2%80%AE" not in disposition.upper()
+    assert "invoicefdp.exe" in disposition  # what the user's disk will show is what the file is

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filenames import safe_filename
 from disputes import selectors
 from disputes.api import queries
 from disputes.api.inputs import MessageRequestSerializer, SubmissionMultipartSerializer, SubmissionRequestSerializer
@@ -124,7 +125,7 @@ class DocketDocumentView(CaseScopedMixin, APIView):
         response = FileResponse(
             document.file.open("rb"),
             as_attachment=True,
-            filename=document.original_name,
+            filename=safe_filename(document.original_name),
             content_type="application/octet-stream",  # the uploader's declared type is not trusted for rendering
         )
         response["X-Content-Type-Options"] = "nosniff"

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filenames import safe_filename
 from disputes.api.views.base import CaseScopedMixin, signed_in_user
 from disputes.api.views.docket import DocumentRenderer
 from evidence import selectors
@@ -159,7 +160,7 @@ class ExhibitFileDownloadView(ExhibitScopedMixin, APIView):
         response = FileResponse(
             handle,
             as_attachment=True,
-            filename=exhibit_file.original_name,
+            filename=safe_filename(exhibit_file.original_name),
             content_type="application/octet-stream",  # never rendered: the uploader's bytes are not trusted
         )
         response["X-Content-Type-Options"] = "nosniff"
