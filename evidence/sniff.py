@@ -62,11 +62,14 @@ def _head(path: Path, size: int = 4096) -> bytes:
         return handle.read(size)
 
 
-def _looks_like_safetensors(head: bytes) -> bool:
-    if len(head) < 10:
+def _looks_like_safetensors(head: bytes, *, size: int, kind: str) -> bool:
+    """An 8-byte header length then '{'. Any file has a 1-in-256 chance of a '{' at byte 8, so outside the model
+    weights kind the length must also fit in the file; for model weights a misfit is judged (and refused) as a
+    malformed header."""
+    if len(head) < 10 or head[8:9] != b"{":
         return False
     (length,) = struct.unpack("<Q", head[:8])
-    return length > 0 and head[8:9] == b"{"
+    return length > 0 and (kind == "model_weights" or 8 + length <= size)
 
 
 def _is_tar(path: Path, head: bytes) -> bool:
@@ -96,7 +99,7 @@ def gatekeep(path: Path, *, kind: str) -> str:
         with open(path, "rb") as handle:
             scan = scan_pickle(handle)
         raise Refused(f"This is a pickle file, which {scan.verdict}. {CONVERT_ADVICE}")
-    if _looks_like_safetensors(head):
+    if _looks_like_safetensors(head, size=size, kind=kind):
         try:
             header = read_header(path, max_header_bytes=settings.EVIDENCE_MAX_SAFETENSORS_HEADER_BYTES)
         except ForensicsInputError as error:
@@ -155,7 +158,7 @@ def _gatekeep_log(path: Path) -> None:
 
 def inspect(path: Path, *, kind: str) -> Inspection:
     head = _head(path)
-    if _looks_like_safetensors(head):
+    if _looks_like_safetensors(head, size=path.stat().st_size, kind=kind):
         return _inspect_safetensors(path)
     if head[:4] == b"GGUF":
         return _inspect_gguf(path)

@@ -137,3 +137,11 @@ def test_unicode_trick_filename_is_kept_as_a_label_never_as_a_path(evidence_case
     disposition = client.get(url)["Content-Disposition"]
     assert "\u202e" not in disposition and "%E2%80%AE" not in disposition.upper()
     assert "invoicefdp.exe" in disposition  # what the user's disk will show is what the file is
+
+
+@pytest.mark.django_db
+def test_a_brace_at_byte_eight_does_not_make_any_file_a_safetensors(evidence_case, personas):
+    # 1 file in 256 has '{' at byte 8: outside model weights that is not enough to judge it as safetensors.
+    data = b"\xff" * 8 + b"{" + os.urandom(4000)
+    assert "Malformed safetensors" in _refused(personas.clara, evidence_case, data, kind="model_weights")
+    assert upload(personas.clara, evidence_case, data, kind="other").detected_type == "file"
