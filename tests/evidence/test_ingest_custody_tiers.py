@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from evidence.services.exhibits import (
     exhibit_withdraw,
 )
 from evidence.storage import evidence_storage
-from tests.evidence.helpers import upload
+from tests.evidence.helpers import random_bytes, upload
 
 
 def pdf_with_javascript() -> bytes:
@@ -100,7 +99,7 @@ def test_log_ingest_reports_bad_rows_and_starts_extraction(evidence_case, person
 
 @pytest.mark.django_db
 def test_download_reverifies_and_blocks_an_altered_file(evidence_case, personas, django_capture_on_commit_callbacks):
-    data = os.urandom(4096)
+    data = random_bytes(4096)
     exhibit_file = upload(personas.clara, evidence_case, data)
     with exhibit_file_open_for_download(user=personas.rafael, exhibit_file=exhibit_file, ip="198.51.100.1") as f:
         assert f.read() == data

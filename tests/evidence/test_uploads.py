@@ -10,7 +10,7 @@ import pytest
 from evidence.models import CustodyAction, Exhibit, ExhibitFile, UploadSession
 from evidence.services.uploads import UploadError, staging_path, upload_append, upload_terminate
 from evidence.storage import evidence_storage
-from tests.evidence.helpers import send, sha256, start_upload, upload
+from tests.evidence.helpers import random_bytes, send, sha256, start_upload, upload
 
 
 class BrokenConnection(io.BytesIO):
@@ -33,7 +33,7 @@ def evidence_case(case_at):
 
 @pytest.mark.django_db
 def test_multi_chunk_upload_with_broken_connection_resumes(evidence_case, personas):
-    data = os.urandom(700_000)
+    data = random_bytes(700_000)
     session = start_upload(personas.clara, evidence_case, data, kind="model_weights", title="Weights dump")
     send(session, data, 0, 250_000)
     # The connection drops 100 kB into the next chunk: the server keeps what arrived.
@@ -63,7 +63,7 @@ def test_multi_chunk_upload_with_broken_connection_resumes(evidence_case, person
 
 @pytest.mark.django_db
 def test_wrong_offset_is_a_conflict(evidence_case, personas):
-    data = os.urandom(1000)
+    data = random_bytes(1000)
     session = start_upload(personas.clara, evidence_case, data)
     send(session, data, 0, 400)
     with pytest.raises(UploadError) as error:
@@ -73,7 +73,7 @@ def test_wrong_offset_is_a_conflict(evidence_case, personas):
 
 @pytest.mark.django_db
 def test_chunk_checksum_mismatch_discards_only_that_chunk(evidence_case, personas):
-    data = os.urandom(1000)
+    data = random_bytes(1000)
     session = start_upload(personas.clara, evidence_case, data)
     send(session, data, 0, 500)
     with pytest.raises(UploadError) as error:
@@ -93,7 +93,7 @@ def test_chunk_checksum_mismatch_discards_only_that_chunk(evidence_case, persona
 
 @pytest.mark.django_db
 def test_declared_hash_mismatch_is_rejected_and_nothing_is_stored(evidence_case, personas):
-    data = os.urandom(5000)
+    data = random_bytes(5000)
     session = start_upload(personas.clara, evidence_case, data, sha256="0" * 64)
     with pytest.raises(UploadError) as error:
         send(session, data, 0, len(data))
@@ -106,7 +106,7 @@ def test_declared_hash_mismatch_is_rejected_and_nothing_is_stored(evidence_case,
 
 @pytest.mark.django_db
 def test_truncated_upload_never_becomes_an_exhibit_and_can_be_terminated(evidence_case, personas):
-    data = os.urandom(3000)
+    data = random_bytes(3000)
     session = start_upload(personas.clara, evidence_case, data)
     send(session, data, 0, 2999)
     assert not Exhibit.objects.exists()
@@ -122,12 +122,12 @@ def test_truncated_upload_never_becomes_an_exhibit_and_can_be_terminated(evidenc
 def test_size_quota_and_concurrency_limits(evidence_case, personas, settings):
     settings.EVIDENCE_MAX_FILE_BYTES = 10_000
     with pytest.raises(UploadError) as too_big:
-        start_upload(personas.clara, evidence_case, os.urandom(10_001))
+        start_upload(personas.clara, evidence_case, random_bytes(10_001))
     assert too_big.value.status == 413
     settings.EVIDENCE_CASE_QUOTA_BYTES = 15_000
-    upload(personas.clara, evidence_case, os.urandom(9_000))
+    upload(personas.clara, evidence_case, random_bytes(9_000))
     with pytest.raises(UploadError) as quota:
-        start_upload(personas.clara, evidence_case, os.urandom(7_000))
+        start_upload(personas.clara, evidence_case, random_bytes(7_000))
     assert quota.value.status == 413 and "quota" in quota.value.message
     settings.EVIDENCE_CASE_QUOTA_BYTES = 10**9
     settings.EVIDENCE_MAX_CONCURRENT_UPLOADS = 2

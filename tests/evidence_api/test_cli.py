@@ -17,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from evidence.api import tus
 from evidence.models import CustodyAction, Exhibit, UploadSession
 from evidence.services.uploads import UploadError
+from tests.evidence.helpers import random_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 CHUNK = 256 * 1024
@@ -48,7 +49,7 @@ def server_log(monkeypatch):
 def setup(live_server, case_at, personas, tmp_path):
     case = case_at("evidence")
     token = Token.objects.create(user=personas.clara).key
-    data = os.urandom(10 * CHUNK + 12345)
+    data = random_bytes(10 * CHUNK + 12345)
     path = tmp_path / "frontier-7b.safetensors.part"
     path.write_bytes(data)
     env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache")}

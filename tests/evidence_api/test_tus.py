@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from evidence.models import CustodyAction, Exhibit, ExhibitFile, UploadSession
 from evidence.services.uploads import staging_path
 from evidence.storage import evidence_storage
+from tests.evidence.helpers import random_bytes
 from tests.evidence_api.conftest import OCTETS, TUS, create, head, patch
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_discovery_advertises_version_extensions_checksums_and_max_size(client_f
 
 def test_upload_in_chunks_creates_the_exhibit(client_for, evidence_case, personas):
     clara = client_for("clara")
-    data = os.urandom(300_000)
+    data = random_bytes(300_000)
     url = _location(create(clara, evidence_case, data, kind="model_weights", title="Frontier-7B weights"))
     status = head(clara, url)
     assert status.status_code == 200 and status["Upload-Offset"] == "0"
@@ -92,7 +93,7 @@ def test_upload_in_chunks_creates_the_exhibit(client_for, evidence_case, persona
 
 def test_a_second_file_joins_an_existing_exhibit(client_for, evidence_case, personas):
     clara = client_for("clara")
-    first, second = os.urandom(1000), os.urandom(2000)
+    first, second = random_bytes(1000), random_bytes(2000)
     url = _location(create(clara, evidence_case, first))
     exhibit_pk = int(patch(clara, url, first, 0)["Tribunal-Exhibit"])
     url = _location(create(clara, evidence_case, second, exhibit=exhibit_pk, filename="part2.bin"))
@@ -108,7 +109,7 @@ def test_a_second_file_joins_an_existing_exhibit(client_for, evidence_case, pers
 
 def test_a_body_shorter_than_its_content_length_keeps_what_arrived_and_resumes_from_head(client_for, evidence_case):
     clara = client_for("clara")
-    data = os.urandom(400_000)
+    data = random_bytes(400_000)
     url = _location(create(clara, evidence_case, data))
     assert patch(clara, url, data[:100_000], 0).status_code == 204
     # The client announced 200 000 bytes, but the connection broke after 50 000.
@@ -142,7 +143,7 @@ def test_a_body_shorter_than_its_content_length_keeps_what_arrived_and_resumes_f
 
 def test_a_chunk_with_a_wrong_checksum_is_discarded_with_460(client_for, evidence_case):
     clara = client_for("clara")
-    data = os.urandom(10_000)
+    data = random_bytes(10_000)
     url = _location(create(clara, evidence_case, data))
     patch(clara, url, data[:4000], 0)
     bad = patch(clara, url, data[4000:], 4000, HTTP_UPLOAD_CHECKSUM="sha256 " + "A" * 43 + "=")
@@ -156,7 +157,7 @@ def test_a_chunk_with_a_wrong_checksum_is_discarded_with_460(client_for, evidenc
 
 def test_a_wrong_offset_is_a_409_conflict(client_for, evidence_case):
     clara = client_for("clara")
-    data = os.urandom(5000)
+    data = random_bytes(5000)
     url = _location(create(clara, evidence_case, data))
     patch(clara, url, data[:2000], 0)
     response = patch(clara, url, data[1000:3000], 1000)
@@ -166,7 +167,7 @@ def test_a_wrong_offset_is_a_409_conflict(client_for, evidence_case):
 
 def test_a_declared_hash_mismatch_is_422_and_stores_nothing(client_for, evidence_case, settings):
     clara = client_for("clara")
-    data = os.urandom(50_000)
+    data = random_bytes(50_000)
     url = _location(create(clara, evidence_case, data, sha256="0" * 64))
     patch(clara, url, data[:30_000], 0)
     response = patch(clara, url, data[30_000:], 30_000)
@@ -182,7 +183,7 @@ def test_a_declared_hash_mismatch_is_422_and_stores_nothing(client_for, evidence
 
 def test_a_patch_that_is_not_offset_octet_stream_is_415(client_for, evidence_case):
     clara = client_for("clara")
-    data = os.urandom(100)
+    data = random_bytes(100)
     url = _location(create(clara, evidence_case, data))
     response = clara.generic("PATCH", url, data, content_type="application/json", HTTP_UPLOAD_OFFSET="0", **TUS)
     assert response.status_code == 415 and response.json()["code"] == "unsupported_media_type"
@@ -191,7 +192,7 @@ def test_a_patch_that_is_not_offset_octet_stream_is_415(client_for, evidence_cas
 
 def test_termination_discards_the_bytes(client_for, evidence_case):
     clara = client_for("clara")
-    data = os.urandom(4000)
+    data = random_bytes(4000)
     url = _location(create(clara, evidence_case, data))
     patch(clara, url, data[:1000], 0)
     session = UploadSession.objects.get()
@@ -237,7 +238,7 @@ def test_limits_are_refused_before_any_body_is_read(client_for, evidence_case, s
 def test_a_chunk_larger_than_django_s_in_memory_limit_is_streamed(client_for, evidence_case, settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 3 * 1024 * 1024
     clara = client_for("clara")
-    data = os.urandom(3 * 1024 * 1024 + 17)
+    data = random_bytes(3 * 1024 * 1024 + 17)
     url = _location(create(clara, evidence_case, data))
     response = patch(clara, url, data, 0)
     assert response.status_code == 204, response.content
@@ -283,7 +284,7 @@ def test_who_may_upload_where(client_for, evidence_case, case_at, personas):
 
 
 def test_authentication_token_or_session_with_csrf(evidence_case, personas):
-    data = os.urandom(64)
+    data = random_bytes(64)
     anonymous = create(APIClient(), evidence_case, data)
     assert anonymous.status_code == 401 and anonymous["Tus-Resumable"] == "1.0.0"
     token = Token.objects.create(user=personas.clara).key
