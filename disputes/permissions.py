@@ -49,10 +49,6 @@ def forget_roles(user: Any) -> None:
     user.__dict__.pop(_CACHE_ATTR, None)
 
 
-def participant_of(user: Any, case: Case) -> Participant | None:
-    return Participant.objects.active().filter(case_id=case.pk, user_id=user.pk).order_by("id").first()
-
-
 def can_see_case(user: Any, case: Case) -> bool:
     roles = case_roles(user, case)
     if roles - {REGISTRAR, CANDIDATE}:

@@ -38,21 +38,9 @@ class JobTimeLimit(Exception):
     pass
 
 
-SECRET_PARAMETERS = {"key"}
-
-
-def public_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    """Job parameters safe to show to anyone who may see the job: secrets (the claimant's watermark key) are
-    replaced by a short fingerprint, the same one the analysis records in its report."""
-    import hashlib
-
-    shown = {}
-    for name, value in parameters.items():
-        if name in SECRET_PARAMETERS:
-            shown[name] = "fingerprint " + hashlib.sha256(str(value).strip().lower().encode()).hexdigest()[:12]
-        else:
-            shown[name] = value
-    return shown
+# Job parameters that are never shown back to anyone (the claimant's watermark key); the analysis itself records
+# only a fingerprint of it.
+SECRET_PARAMETERS = frozenset({"key"})
 
 
 def job_create(

@@ -6,7 +6,6 @@ from typing import Any
 
 import rules
 
-from disputes import permissions as case_permissions
 from evidence import permissions
 from evidence.models import AnalysisJob, Exhibit
 
@@ -37,11 +36,6 @@ def can_manage_job(user: Any, job: AnalysisJob | None) -> bool:
         and permissions.is_tribunal_member(user, job.case)
         and (permissions.visible_jobs(user, job.case).filter(pk=job.pk).exists())
     )
-
-
-@rules.predicate
-def is_registrar_of(user: Any, exhibit: Exhibit | None) -> bool:
-    return case_permissions.is_registrar(user)
 
 
 rules.add_perm("evidence.view_exhibit", can_see_exhibit)

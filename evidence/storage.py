@@ -20,10 +20,6 @@ class WriteOnceMixin:
     def delete(self, name: str) -> None:
         raise OriginalsAreWriteOnce(f"Evidence originals are never deleted ({name}).")
 
-    def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        # Never reuse a name: the parent appends a random suffix when the name exists.
-        return super().get_available_name(name, max_length=max_length)  # type: ignore[misc]
-
 
 class WriteOnceFileSystemStorage(WriteOnceMixin, FileSystemStorage):
     def __init__(self, **kwargs: Any) -> None:

@@ -9,14 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from evidence.jobs import SECRET_PARAMETERS
 from evidence.models import AnalysisJob, CustodyEvent, Exhibit, ExhibitFile, JobInput
 
 # One serializer per object for lists and detail alike: drf-spectacular names the `status` and `kind` enums after
 # the one component that uses each choice set, so a second (detail) component would make the names collide.
-
-# Job parameters a viewer must not read back: a watermark key is the claimant's secret even from the other side,
-# who may see the job (it sees the outputs) but must not learn the key that would let it forge or strip marks.
-SECRET_PARAMETERS = frozenset({"key"})
 
 
 class ExhibitFileSerializer(serializers.ModelSerializer):

@@ -21,7 +21,7 @@ from disputes.models import Case
 from disputes.permissions import case_for_user_or_404
 from disputes.views.types import AuthenticatedRequest
 from evidence import permissions
-from evidence.jobs import job_cancel, job_rerun
+from evidence.jobs import SECRET_PARAMETERS, job_cancel, job_rerun
 from evidence.models import AnalysisJob
 from evidence.views.presenters import job_summary
 
@@ -53,11 +53,12 @@ def job_status(request: AuthenticatedRequest, pk: int, job_id: int) -> HttpRespo
 @require_GET
 def job_detail(request: AuthenticatedRequest, pk: int, job_id: int) -> HttpResponse:
     case, job = _job(request, pk, job_id)
-    # The forensics issue adds a report template per kind (charts, PDF); until then the generic one shows the JSON.
+    # A kind may have its own result template; the generic one links to the report page and shows the JSON.
     report = select_template([f"evidence/job_reports/{job.kind}.html", "evidence/job_reports/generic.html"])
     context = {
         "case": case,
         "job": job,
+        "parameters": {k: v for k, v in (job.parameters or {}).items() if k not in SECRET_PARAMETERS},
         "summary": job_summary(job),
         "inputs": list(job.inputs.select_related("file__exhibit").order_by("id")),
         "can_manage": request.user.has_perm("evidence.manage_job", job),

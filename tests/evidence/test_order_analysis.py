@@ -116,3 +116,22 @@ def test_order_page(outputs, personas, client):
     assert client.get(url).status_code == 404
     client.force_login(personas.greta)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_watermark_key_is_never_shown_back(outputs, personas, client):
+    case, ours, _ = outputs
+    job = analysis_order(
+        user=personas.ada,
+        case=case,
+        kind="text.watermark",
+        inputs={"outputs": ours.pk},
+        parameters={"key": "0x5EC12E7", "gamma": 0.25},
+    )
+    client.force_login(personas.clara)  # the side whose outputs were analysed
+    response = client.get(reverse("job_detail", args=[case.pk, job.pk]))
+    assert response.status_code == 200, response.status_code
+    page = response.content.decode()
+    api = client.get(f"/api/v1/cases/{case.pk}/jobs/{job.pk}/").content.decode()
+    assert "gamma" in page and "gamma" in api
+    assert "5EC12E7" not in page.upper() and "5EC12E7" not in api.upper()
