@@ -112,11 +112,20 @@ class LiveWorker:
         with app.connection_for_write() as connection:
             return int(connection.default_channel.queue_declare(queue=self.queue).message_count)
 
-    def idle(self) -> bool:
-        """Nothing queued and every task the worker received has finished (solo pool: one at a time)."""
+    def received(self) -> int:
+        """How many task messages the worker has logged as received so far."""
+        return self.log.count("] received")
+
+    def idle(self, received_at_least: int = 0) -> bool:
+        """Nothing queued and every task the worker received has finished (solo pool: one at a time).
+
+        The broker queue empties the moment the worker takes a message, a little before its log says "received";
+        a caller that just sent a task passes the count it expects, or this can be true while that task is in flight.
+        """
         log = self.log
+        received = log.count("] received")
         finished = sum(log.count(marker) for marker in ("] succeeded in ", "] raised unexpected", "] retry: "))
-        return self.pending() == 0 and log.count("] received") == finished
+        return self.pending() == 0 and received >= received_at_least and received == finished
 
     def sent_mail(self) -> list[Message]:
         """Messages the worker's file email backend wrote (one file per connection, messages separated by rules)."""

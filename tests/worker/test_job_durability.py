@@ -181,8 +181,9 @@ def test_sigkill_mid_analysis_then_recovery_finishes_the_job_exactly_once(worker
         # A late duplicate delivery changes nothing.
         from evidence.jobs import job_enqueue
 
+        expected = second.received() + 1
         job_enqueue(job_id=job.pk)
-        second.wait_for(second.idle, what="the duplicate message to be skipped")
+        second.wait_for(lambda: second.idle(expected), what="the duplicate message to be skipped")
         again = AnalysisJob.objects.get(pk=job.pk)
         assert (again.attempts, again.finished_at, again.status) == (2, job.finished_at, JobStatus.SUCCEEDED)
         assert "'skipped'" in second.log

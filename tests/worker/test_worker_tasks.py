@@ -53,8 +53,9 @@ def test_deadline_sweep_reminds_once_through_the_worker(live_worker, case_at, pe
     )
     assert list(DeadlineReminder.objects.filter(deadline=answer).values_list("kind", flat=True)) == ["3d"]
 
+    expected = live_worker.received() + 1
     sweep_deadlines.delay()
-    live_worker.wait_for(live_worker.idle, what="the second sweep to finish")
+    live_worker.wait_for(lambda: live_worker.idle(expected), what="the second sweep to finish")
     assert len(_mail_to(live_worker, personas.rafael.email, "Reminder")) == 1
     assert mail.outbox == []
 
