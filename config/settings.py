@@ -304,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queues jobs whose worker died (no heartbeat) or whose message was lost: no job is ever lost.
     "job-recovery": {"task": "evidence.tasks.recover_jobs", "schedule": timedelta(seconds=60)},
     "upload-expiry": {"task": "evidence.tasks.expire_uploads", "schedule": timedelta(hours=1)},
+    # Hourly: each digest user gets the digest at the first run after TRIBUNAL_DIGEST_HOUR in their own time zone.
+    "daily-digest": {"task": "disputes.tasks.send_digests", "schedule": timedelta(hours=1)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -367,6 +369,8 @@ TRIBUNAL_DEADLINE_TIME_ZONE = "Europe/London"
 TRIBUNAL_REMINDER_DAYS = [7, 3, 1]
 TRIBUNAL_RETENTION_YEARS = env.int("TRIBUNAL_RETENTION_YEARS", default=10)
 TRIBUNAL_INVITATION_DAYS = env.int("TRIBUNAL_INVITATION_DAYS", default=30)
+# Daily-digest users get their one email at the first hourly run at or after this hour of their own time zone.
+TRIBUNAL_DIGEST_HOUR = env.int("TRIBUNAL_DIGEST_HOUR", default=7)
 
 # --- Security --------------------------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -460,3 +460,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DigestRun(models.Model):
+    """One daily digest per user and local calendar day. The row is written, in the same transaction that marks
+    the notifications emailed, before the email goes out: a rerun, or two overlapping runs, find it and send nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The day in the user's time zone.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_user_and_day")]
+
+    def __str__(self) -> str:
+        return f"digest for {self.user_id} on {self.day}"

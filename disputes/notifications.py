@@ -1,21 +1,39 @@
 """Who hears about what. Notifications are rows (the in-app list) and emails; the unique (user, key) constraint
-makes every sender idempotent, so a retried task or a second sweep sends nothing twice."""
+makes every sender idempotent, so a retried task or a second sweep sends nothing twice.
+
+Users who chose the daily digest get no email per notification: `send_daily_digests` (beat, hourly) sends each of
+them one email a day, at the first run at or after TRIBUNAL_DIGEST_HOUR in their own time zone, listing every
+notification not yet emailed, grouped by case.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from disputes.models import Case, CaseEvent, Deadline, EventVisibility, Notification, Participant, Role
+from disputes.models import (
+    Case,
+    CaseEvent,
+    Deadline,
+    DigestRun,
+    EventVisibility,
+    Notification,
+    Participant,
+    Role,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -182,3 +200,124 @@ def send_invitation_email(*, invitation_id: int, token: str) -> None:
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     message.send()
+
+
+# An immediate user's notification still un-emailed after this long was created while they were on the digest (or
+# its email failed): the next digest run takes it. Younger ones may be mid-send by `notify`, so they are left alone.
+IMMEDIATE_LEFTOVER_AGE = timedelta(hours=1)
+# The digest lists at most this many items (all pending ones are marked emailed; the in-app list has the rest).
+DIGEST_MAX_ITEMS = 200
+
+
+@dataclass
+class DigestGroup:
+    case: Case | None
+    url: str
+    items: list[Notification] = field(default_factory=list)
+
+
+def user_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def digest_day(user: User, now: datetime) -> date | None:
+    """The user's local day whose digest is due at `now`, or None before their digest hour."""
+    local = now.astimezone(user_zone(user))
+    return local.date() if local.hour >= settings.TRIBUNAL_DIGEST_HOUR else None
+
+
+def _pending(user: User, now: datetime) -> Any:
+    pending = Notification.objects.filter(user=user, emailed_at__isnull=True, created_at__lte=now)
+    if user.email_frequency == User.EmailFrequency.IMMEDIATE:
+        pending = pending.filter(created_at__lte=now - IMMEDIATE_LEFTOVER_AGE)
+    return pending
+
+
+def digest_candidates(now: datetime) -> Any:
+    daily = Q(email_frequency=User.EmailFrequency.DAILY, notifications__created_at__lte=now)
+    leftovers = Q(
+        email_frequency=User.EmailFrequency.IMMEDIATE,
+        notifications__created_at__lte=now - IMMEDIATE_LEFTOVER_AGE,
+    )
+    # One filter() call, so that both conditions apply to the same notification row (one join).
+    return (
+        User.objects.filter((daily | leftovers) & Q(is_active=True, notifications__emailed_at__isnull=True))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def send_daily_digests(*, now: datetime | None = None) -> int:
+    """One digest email per user whose local digest hour has come today and who has pending notifications.
+
+    Per user, in one transaction: claim the (user, day) DigestRun row, mark the pending notifications emailed,
+    send. A second run (or an overlapping one, which waits on the unique row) finds the row and sends nothing; a
+    failed send rolls the claim back, so the next hourly run retries. Returns the number of digests sent.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for user in digest_candidates(now):
+        day = digest_day(user, now)
+        if day is None:
+            continue
+        try:
+            with transaction.atomic():
+                if _send_digest(user, day, now):
+                    sent += 1
+        except IntegrityError:
+            continue  # another run holds today's digest for this user
+        except Exception:
+            logger.exception("daily digest for user %s failed; the next run retries", user.pk)
+    return sent
+
+
+def _send_digest(user: User, day: date, now: datetime) -> bool:
+    from disputes.permissions import can_see_case
+
+    run = DigestRun.objects.create(user=user, day=day)
+    pending = list(_pending(user, now).select_related("case").order_by("case_id", "created_at", "id"))
+    if not pending:
+        return False  # the savepoint keeps the run row: nothing more today (the query said there was work; a race)
+    Notification.objects.filter(pk__in=[n.pk for n in pending], emailed_at__isnull=True).update(emailed_at=now)
+    groups: dict[int | None, DigestGroup] = {}
+    listed = 0
+    for notification in pending:
+        case = notification.case
+        # A participant removed from a case since hears nothing more about it.
+        if case is not None and not can_see_case(user, case):
+            continue
+        if listed >= DIGEST_MAX_ITEMS:
+            continue
+        key = case.pk if case is not None else None
+        if key not in groups:
+            groups[key] = DigestGroup(case=case, url=case_url(case) if case is not None else settings.SITE_URL)
+        groups[key].items.append(notification)
+        listed += 1
+    run.items = listed
+    run.save(update_fields=["items"])
+    if not listed:
+        return False
+    total = sum(1 for n in pending if n.case is None or can_see_case(user, n.case))
+    context = {
+        "user": user,
+        "day": day,
+        "groups": list(groups.values()),
+        "count": listed,
+        "more": max(0, total - listed),
+        "site_url": settings.SITE_URL,
+        "notifications_url": settings.SITE_URL + reverse("notifications"),
+        "profile_url": settings.SITE_URL + reverse("profile"),
+    }
+    with timezone.override(user_zone(user)):  # times in the email are the user's
+        text, html = render_to_string("emails/digest.txt", context), render_to_string("emails/digest.html", context)
+    message = EmailMultiAlternatives(
+        subject=f"Your Tribunal digest for {day:%A %d %B %Y}: {total} update{'s' if total != 1 else ''}",
+        body=text,
+        to=[user.email],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    return True

@@ -29,3 +29,8 @@ def sweep_deadlines() -> dict[str, Any]:
         "escalations": report.escalations,
         "lapses": report.lapses,
     }
+
+
+@shared_task(acks_late=True)
+def send_digests() -> int:
+    return notifications.send_daily_digests()
