@@ -38,6 +38,11 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
+def _is_pickle_name(name: str) -> bool:
+    """PyTorch's zip checkpoints hold `<dir>/data.pkl`; any other pickle inside an archive is refused alike."""
+    return name.lower().endswith((".pkl", ".pickle"))
+
+
 def _limits(report: ArchiveReport) -> None:
     if report.entries > settings.EVIDENCE_ARCHIVE_MAX_ENTRIES:
         report.problems.append(f"{report.entries:,} entries (limit {settings.EVIDENCE_ARCHIVE_MAX_ENTRIES:,})")
@@ -60,7 +65,7 @@ def inspect_zip(path: str) -> ArchiveReport:
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 report.problems.append(f"symbolic link {info.filename!r}")
-            if info.filename.endswith("data.pkl"):
+            if _is_pickle_name(info.filename):
                 report.contains_pickle = True
             if report.entries > settings.EVIDENCE_ARCHIVE_MAX_ENTRIES:
                 break
@@ -81,7 +86,7 @@ def inspect_tar(path: str, packed_size: int) -> ArchiveReport:
                 report.problems.append(f"link {member.name!r} -> {member.linkname!r}")
             elif member.isdev() or member.isfifo():
                 report.problems.append(f"device or pipe entry {member.name!r}")
-            if member.name.endswith("data.pkl"):
+            if _is_pickle_name(member.name):
                 report.contains_pickle = True
             if report.entries > settings.EVIDENCE_ARCHIVE_MAX_ENTRIES or (
                 report.unpacked_bytes > settings.EVIDENCE_ARCHIVE_MAX_UNPACKED_BYTES

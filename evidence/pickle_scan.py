@@ -7,6 +7,7 @@ run code (os.system, builtins.eval, subprocess…) — useful to the tribunal as
 
 from __future__ import annotations
 
+import io
 import pickletools
 from dataclasses import dataclass, field
 from typing import IO
@@ -70,8 +71,29 @@ class PickleScan:
         return "references only tensor-rebuilding objects"
 
 
+IMPORTING_OPCODES = {"GLOBAL", "INST", "STACK_GLOBAL", "REDUCE", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD"}
+HEAD_BYTES = 4096  # what the gatekeeper passes in (evidence.sniff._head)
+# How pickletools says the data stopped mid-pickle, as opposed to an unknown opcode or a stack error.
+CUT_OFF_MESSAGES = ("remain", "no newline", "exhausted", "not enough")
+
+
 def looks_like_pickle(head: bytes) -> bool:
-    return head[:2] in PICKLE_PROTOCOL_MAGIC
+    """Protocols 2-5 start with a PROTO opcode. Protocols 0 and 1 have no magic at all (`cposix\nsystem\n…`), so a
+    head that decodes as opcodes with a sound stack and imports or calls something is a pickle too. Text fails
+    that at once: an unknown opcode (a space, say) or a pop from an empty stack."""
+    if head[:2] in PICKLE_PROTOCOL_MAGIC:
+        return True
+    if not head or head[:1] not in b"(}]cdilpq)NIFLSVX":
+        return False
+    imports = False
+    try:
+        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+            imports = imports or opcode.name in IMPORTING_OPCODES
+        pickletools.dis(io.BytesIO(head), out=io.StringIO())  # checks the stack discipline, genops does not
+    except Exception as error:  # noqa: BLE001 - pickletools raises ValueError and others on non-pickles
+        cut_off = len(head) >= HEAD_BYTES and any(message in str(error) for message in CUT_OFF_MESSAGES)
+        return imports and cut_off
+    return imports
 
 
 def scan_pickle(stream: IO[bytes], *, max_opcodes: int = 5_000_000) -> PickleScan:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from django.conf import settings
 from evidence.archives import inspect_tar, inspect_zip
 from evidence.pickle_scan import looks_like_pickle, scan_pickle
 from forensics.common import ForensicsInputError
+from forensics.formats.gguf_header import read_gguf_header
 from forensics.formats.safetensors import read_header
 
 logger = logging.getLogger(__name__)
@@ -111,7 +113,7 @@ def gatekeep(path: Path, *, kind: str) -> str:
         except zipfile.BadZipFile as error:
             raise Refused(f"Damaged ZIP archive: {error}.") from None
         if report.contains_pickle:
-            raise Refused(f"This ZIP is a PyTorch checkpoint (it holds data.pkl). {CONVERT_ADVICE}")
+            raise Refused(f"This ZIP is a PyTorch checkpoint (it holds data.pkl or another pickle). {CONVERT_ADVICE}")
         if report.problems:
             raise Refused("Unsafe archive, refused: " + "; ".join(report.problems[:5]) + ".")
         return f"zip archive ({report.entries} entries, not extracted)"
@@ -121,7 +123,7 @@ def gatekeep(path: Path, *, kind: str) -> str:
         except Exception as error:  # noqa: BLE001 - tarfile raises many kinds of errors on hostile input
             raise Refused(f"Damaged TAR archive: {error}.") from None
         if report.contains_pickle:
-            raise Refused(f"This archive holds a pickle checkpoint (data.pkl). {CONVERT_ADVICE}")
+            raise Refused(f"This archive holds a pickle checkpoint (data.pkl or another .pkl file). {CONVERT_ADVICE}")
         if report.problems:
             raise Refused("Unsafe archive, refused: " + "; ".join(report.problems[:5]) + ".")
         return f"tar archive ({report.entries} entries, not extracted)"
@@ -130,7 +132,7 @@ def gatekeep(path: Path, *, kind: str) -> str:
         # Judge the archive inside as strictly as a plain ZIP.
         report = inspect_zip(str(path))
         if report.contains_pickle:
-            raise Refused(f"This file hides a PyTorch checkpoint (a ZIP holding data.pkl). {CONVERT_ADVICE}")
+            raise Refused(f"This file hides a PyTorch checkpoint (a ZIP holding a .pkl pickle). {CONVERT_ADVICE}")
         if report.problems:
             raise Refused("This file hides an unsafe archive, refused: " + "; ".join(report.problems[:5]) + ".")
     if kind == "api_log":
@@ -190,6 +192,11 @@ def _inspect_safetensors(path: Path) -> Inspection:
 
 
 def _inspect_gguf(path: Path) -> Inspection:
+    # The strict walk first: the gguf reader trusts declared counts and lengths and accepts a zero alignment.
+    try:
+        header = read_gguf_header(path)
+    except ForensicsInputError as error:
+        return Inspection(detected_type="GGUF (malformed)", quarantine=f"Malformed GGUF file: {error}.")
     try:
         from gguf import GGUFReader
 
@@ -203,8 +210,8 @@ def _inspect_gguf(path: Path) -> Inspection:
         return Inspection(detected_type="GGUF (malformed)", quarantine=f"Malformed GGUF file: {error}")
     return Inspection(
         detected_type="GGUF",
-        checks=["GGUF header and tensor table parsed"],
-        details={"tensors": tensors, "architecture": architecture},
+        checks=["GGUF header, key-value pairs and tensor table checked: counts, lengths, alignment, bounds"],
+        details={"tensors": tensors, "architecture": architecture, "version": header.version},
     )
 
 
@@ -223,27 +230,34 @@ def _inspect_pdf(path: Path) -> Inspection:
 
     inspection = Inspection(detected_type="PDF document")
     limit = settings.EVIDENCE_SEARCH_TEXT_MAX_CHARS
-    try:
-        reader = PdfReader(str(path), strict=False)
-        inspection.details["pages"] = len(reader.pages)
-        pieces: list[str] = []
-        total = 0
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            pieces.append(text)
-            total += len(text)
-            if total >= limit:
-                inspection.warnings.append(f"text truncated to {limit:,} characters for search")
-                break
-        inspection.text = "\n".join(pieces)[:limit]
-        inspection.checks.append(f"text extracted from {len(pieces)} page(s) for search")
-    except Exception as error:  # noqa: BLE001 - damaged PDFs are common; keep the file, say what failed
-        inspection.warnings.append(f"text could not be extracted: {error}")
-    raw_flags = _scan_pdf_tokens(path)
-    if raw_flags:
-        inspection.warnings.append("contains " + ", ".join(sorted(raw_flags)) + " (flagged; never executed here)")
-        inspection.details["active_content"] = sorted(raw_flags)
+    flags = _scan_pdf_tokens(path)
+    # pypdf reads a path into memory whole; given an open file it seeks, so a large PDF is never copied to RAM.
+    with open(path, "rb") as handle:
+        try:
+            reader = PdfReader(handle, strict=False)
+            flags |= _catalog_flags(reader)
+            inspection.details["pages"] = len(reader.pages)
+            pieces: list[str] = []
+            total = 0
+            for page in reader.pages:
+                text = page.extract_text() or ""
+                pieces.append(text)
+                total += len(text)
+                if total >= limit:
+                    inspection.warnings.append(f"text truncated to {limit:,} characters for search")
+                    break
+            inspection.text = "\n".join(pieces)[:limit]
+            inspection.checks.append(f"text extracted from {len(pieces)} page(s) for search")
+        except Exception as error:  # noqa: BLE001 - damaged PDFs are common; keep the file, say what failed
+            inspection.warnings.append(f"text could not be extracted: {error}"[:300])
+    if flags:
+        inspection.warnings.append("contains " + ", ".join(sorted(flags)) + " (flagged; never executed here)")
+        inspection.details["active_content"] = sorted(flags)
     return inspection
+
+
+# A PDF name may spell any byte as #xx: /J#61vaScript is /JavaScript to every reader.
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
 def _scan_pdf_tokens(path: Path) -> set[str]:
@@ -252,11 +266,28 @@ def _scan_pdf_tokens(path: Path) -> set[str]:
     tail = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
-            window = tail + chunk
+            window = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), tail + chunk)
             for key, label in ACTIVE_PDF_KEYS.items():
                 if key.encode() in window:
                     found.add(label)
-            tail = chunk[-32:]
+            tail = chunk[-96:]  # room for a key spelled entirely in #xx escapes across the chunk boundary
+    return found
+
+
+def _catalog_flags(reader: Any) -> set[str]:
+    """Keys in compressed object streams are invisible to the byte scan: ask the parsed document catalogue."""
+    found: set[str] = set()
+    root = reader.trailer.get("/Root")
+    root = root.get_object() if root is not None else {}
+    for key in ("/OpenAction", "/AA"):
+        if key in root:
+            found.add(ACTIVE_PDF_KEYS[key])
+    names = root.get("/Names")
+    names = names.get_object() if names is not None else {}
+    if "/JavaScript" in names:
+        found.add("JavaScript")
+    if "/EmbeddedFiles" in names:
+        found.add("embedded files")
     return found
 
 

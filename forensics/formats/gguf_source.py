@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from forensics.common import ForensicsInputError
+from forensics.formats.gguf_header import read_gguf_header
 from forensics.formats.source import DEFAULT_BLOCK_ELEMENTS, TensorMeta, _read_whole
 
 
@@ -26,6 +27,7 @@ class GGUFSource:
         import gguf
 
         self._gguf = gguf
+        read_gguf_header(path)  # clear messages for hostile counts, lengths and alignments
         try:
             self._reader = gguf.GGUFReader(path, "r")
         except Exception as exc:  # the reader raises ValueError, KeyError, struct errors... on bad files

@@ -166,6 +166,9 @@ def read_header(path: str | os.PathLike[str], max_header_bytes: int = DEFAULT_MA
         parsed = json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as exc:
         raise ForensicsInputError(f"header is not valid JSON: {exc.msg} at character {exc.pos}") from exc
+    except RecursionError:
+        # The C decoder gives up at ~1 000 levels; a real header is three deep. Not a crash: a malformed file.
+        raise ForensicsInputError("header JSON is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise ForensicsInputError("header is not a JSON object")
     metadata = parsed.pop("__metadata__", {})
