@@ -2,14 +2,17 @@
 
 One shape for every failure, so a client needs a single error path: case-service refusals (TransitionError and
 its subclasses carry their own HTTP status), DRF's validation, authentication, permission and throttling errors,
-and Django's Http404 / PermissionDenied. Not being signed in is a 401 with a Token challenge.
+Django's Http404 / PermissionDenied, and Django's request-size refusals (body, field and file counts). Not being
+signed in is a 401 with a Token challenge.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
@@ -23,9 +26,51 @@ from disputes.exceptions import TransitionError
 NOT_FOUND_CODE = "not_found"
 
 
+# Django refuses oversize or overfull request bodies with a SuspiciousOperation while DRF parses them; left alone
+# they reach Django's HTML 400 page. Say, in the API's error shape, which limit was hit.
+REQUEST_LIMIT_ERRORS: tuple[tuple[type[Exception], int, str, str], ...] = (
+    (
+        RequestDataTooBig,
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        "too_large",
+        "The request is too large: its fields exceed {max_bytes:,} bytes. Send files as uploads.",
+    ),
+    (
+        TooManyFilesSent,
+        status.HTTP_400_BAD_REQUEST,
+        "too_many_files",
+        "A request may carry at most {max_files} files.",
+    ),
+    (
+        TooManyFieldsSent,
+        status.HTTP_400_BAD_REQUEST,
+        "too_many_fields",
+        "A request may carry at most {max_fields} fields.",
+    ),
+)
+
+
+def request_limit_error(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, code, message) when `exc` is Django refusing a request body for its size or its counts."""
+    for error_type, status_code, code, message in REQUEST_LIMIT_ERRORS:
+        if isinstance(exc, error_type):
+            detail = message.format(
+                max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+                max_files=settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+                max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            )
+            return status_code, code, detail
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, TransitionError):
         return _transition_error_response(exc)
+    limit = request_limit_error(exc)
+    if limit is not None:
+        status_code, code, detail = limit
+        set_rollback()
+        return Response({"detail": detail, "code": code, "errors": {}}, status=status_code)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)

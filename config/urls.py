@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
 ]
+
+# A request refused for its size or counts says which limit it hit (config.errors).
+handler400 = "config.errors.bad_request"

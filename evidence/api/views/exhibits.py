@@ -10,13 +10,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.filenames import safe_filename
+from config.parsers import JSONParser  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE, depth-safe
 from disputes.api.views.base import CaseScopedMixin, signed_in_user
 from disputes.api.views.docket import DocumentRenderer
 from evidence import selectors
