@@ -11,11 +11,12 @@ PYTEST_ARGS ?= -n auto
 # Every benchmarks/bench_*.py module, so a new benchmark is picked up without editing this file.
 BENCHES := $(patsubst benchmarks/%.py,benchmarks.%,$(sort $(wildcard benchmarks/bench_*.py)))
 
-.PHONY: help run test pytest lint format typecheck bench bench-quick clean reset-data venv venv-dev
+.PHONY: help run test assure pytest lint format typecheck bench bench-quick clean reset-data venv venv-dev
 
 help:
 	@echo "make run          set up .venv, migrate, load the demo, start workers + beat + web (PORT=8000)"
 	@echo "make test         set up .venv with the test tools, lint, run the whole test suite"
+	@echo "make assure       the assurance harnesses with their printed counts (docs/assurance.md; slow, serial)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make typecheck    mypy (configured in pyproject.toml)"
 	@echo "make bench        every benchmarks/bench_*.py at full size (slow: GBs of generated data)"
@@ -36,6 +37,16 @@ test: venv-dev lint typecheck pytest
 
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The harnesses behind docs/assurance.md: access matrix, leak crawl, hostile inputs, tamper detection
+# (tests/assurance), worker durability and faults (tests/worker), schemathesis, deployment checks, backup and
+# restore. Serial with -s, because xdist swallows what the tests print, and their printed counts are the figures.
+ASSURE_TESTS := tests/assurance tests/worker tests/api/test_schema_conformance.py \
+	tests/evidence_api/test_schema_conformance.py tests/ops/test_deploy_check.py \
+	$(wildcard tests/ops/test_backup_restore.py)
+
+assure: venv-dev
+	$(PY) -m pytest -p no:cacheprovider -s -rA $(ASSURE_TESTS)
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .
