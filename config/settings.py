@@ -243,6 +243,12 @@ EVIDENCE_MAX_CONCURRENT_UPLOADS = env.int("TRIBUNAL_MAX_CONCURRENT_UPLOADS", def
 EVIDENCE_UPLOAD_EXPIRY_HOURS = env.int("TRIBUNAL_UPLOAD_EXPIRY_HOURS", default=72)
 EVIDENCE_MAX_SAFETENSORS_HEADER_BYTES = env.int("TRIBUNAL_MAX_SAFETENSORS_HEADER_BYTES", default=100 * 1024**2)
 EVIDENCE_ARCHIVE_MAX_ENTRIES = env.int("TRIBUNAL_ARCHIVE_MAX_ENTRIES", default=10_000)
+# Case exports from the page/API copy originals up to this size; larger ones are listed with their SHA-256 only.
+TRIBUNAL_EXPORT_MAX_FILE_BYTES = env.int("TRIBUNAL_EXPORT_MAX_FILE_BYTES", default=200 * 1024**2)
+# Hearing bundles: PDFs above this size appear as a placeholder page (pypdf holds merged pages until the bundle is
+# written); a bundle holds at most this many docket items and exhibits.
+TRIBUNAL_BUNDLE_MAX_PDF_BYTES = env.int("TRIBUNAL_BUNDLE_MAX_PDF_BYTES", default=100 * 1024**2)
+TRIBUNAL_BUNDLE_MAX_ITEMS = env.int("TRIBUNAL_BUNDLE_MAX_ITEMS", default=300)
 EVIDENCE_ARCHIVE_MAX_RATIO = env.int("TRIBUNAL_ARCHIVE_MAX_RATIO", default=100)
 EVIDENCE_ARCHIVE_MAX_UNPACKED_BYTES = env.int("TRIBUNAL_ARCHIVE_MAX_UNPACKED_BYTES", default=20 * 1024**3)
 EVIDENCE_SEARCH_TEXT_MAX_CHARS = env.int("TRIBUNAL_SEARCH_TEXT_MAX_CHARS", default=2_000_000)
@@ -349,6 +355,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStateEnum": "disputes.lifecycle.states.State",
         "DeadlineStatusEnum": "disputes.models.DeadlineStatus",
+        "JobStatusEnum": "evidence.models.JobStatus",  # analysis jobs and hearing bundles
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -39,5 +39,7 @@ rules.add_perm("disputes.edit_draft", is_draft_owner)
 rules.add_perm("disputes.view_docket", takes_part)
 rules.add_perm("disputes.view_deadlines", takes_part)
 rules.add_perm("disputes.view_participants", takes_part)
+# The ZIP holds only what the user may see (evidence.bundle filters by tier), so whoever takes part may export.
+rules.add_perm("disputes.export_case", takes_part)
 rules.add_perm("disputes.view_board", is_registrar)
 rules.add_perm("disputes.view_outbox", is_registrar)

@@ -4,8 +4,8 @@ Contents, for what the requesting user may see:
 - `case.json` — reference, title, parties, state;
 - `audit.jsonl` — the case's hash-chained events, with the chain head;
 - `exhibits/<label>/custody.jsonl` — each exhibit's custody chain(s), with heads;
-- `exhibits/<label>/files/<sha256>` — the original files up to `max_file_bytes` each (larger ones are listed in
-  the manifest with their SHA-256 only);
+- `exhibits/<label>/files/<sha256>` — the original files up to `max_file_bytes` each (larger ones, and for the
+  parties quarantined ones, are listed in the manifest with their SHA-256 only);
 - `manifest.json` — every file with its SHA-256 and size, and how the bundle was made.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from disputes import permissions as case_permissions
 from disputes.models import Case, EventVisibility
 from evidence import permissions
-from evidence.models import Exhibit
+from evidence.models import Exhibit, ExhibitFile
 from evidence.storage import evidence_storage
 
 FORMAT = "tribunal-case-bundle/1"
@@ -106,7 +106,9 @@ def _add_exhibit(
     bundle.writestr(f"{folder}/custody.jsonl", _jsonl([_custody_row(r) for r in custody]))
     files = []
     for exhibit_file in exhibit.files.order_by("id"):
-        included = exhibit_file.size <= max_file_bytes
+        # A quarantined original (e.g. a pickle that would run code) goes only to the tribunal side, as downloads do.
+        quarantined = exhibit_file.status == ExhibitFile.Status.QUARANTINED
+        included = exhibit_file.size <= max_file_bytes and (tribunal_side or not quarantined)
         if included:
             with (
                 storage.open(exhibit_file.storage_name, "rb") as source,
@@ -121,6 +123,7 @@ def _add_exhibit(
                 "sha256": exhibit_file.sha256,
                 "size": exhibit_file.size,
                 "included": included,
+                "quarantined": quarantined,
             }
         )
     return {

@@ -116,6 +116,8 @@ class CustodyAction(models.TextChoices):
     TIER_CHANGED = "tier_changed", "Confidentiality tier changed"
     WITHDRAWN = "withdrawn", "Withdrawn"
     HASH_MISMATCH = "hash_mismatch", "Stored file failed hash verification"
+    BUNDLED = "bundled", "Included in a hearing bundle"
+    EXPORTED = "exported", "Included in a case export"
 
 
 class CustodyEvent(models.Model):
@@ -252,3 +254,44 @@ class JobInput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.role}"
+
+
+class HearingBundle(models.Model):
+    """A paginated PDF of docket items the tribunal selected, built by a worker (evidence.hearing_bundle).
+
+    The row is the status the page polls; the PDF is a derived file in the default storage (the originals it
+    quotes are only read). Only the tribunal (the case's arbitrators and the registry) makes or sees bundles.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearing_bundles")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    # [{"type": "filing" | "exhibit", "id": pk}, ...] in the order chosen.
+    items = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    progress_message = models.CharField(max_length=200, blank=True)
+    run_token = models.UUIDField(null=True, blank=True, help_text="Identifies the attempt allowed to finish.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    storage_name = models.CharField(max_length=300, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(default=0)
+    # [{"title", "date", "party", "page", "pages"}] and [{"label", "name", "sha256", "size", "included"}].
+    index = models.JSONField(default=list, blank=True)
+    manifest = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["case", "-id"])]
+
+    def __str__(self) -> str:
+        return f"hearing bundle {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES

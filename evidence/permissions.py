@@ -6,6 +6,8 @@
   for them a sealed exhibit does not exist (404 everywhere, absent from lists, counts and search);
 - withdrawn exhibits are hidden from the other side.
 A job (and its report) is visible only to those who may see every one of its inputs.
+Hearing bundles are the tribunal's: the case's arbitrators and the registry make and see them; for everyone else
+they do not exist (404), so a bundle that holds sealed items never reaches a party.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.http import Http404
 
 from disputes import permissions as case_permissions
 from disputes.models import Case, Participant, Role
-from evidence.models import AnalysisJob, Exhibit, JobInput, Tier
+from evidence.models import AnalysisJob, Exhibit, HearingBundle, JobInput, Tier
 
 TRIBUNAL_ROLES = {Role.ARBITRATOR, Role.EXPERT, case_permissions.REGISTRAR}
 
@@ -91,3 +93,23 @@ def may_file_exhibits(user: Any, case: Case) -> str | None:
 
 def is_tribunal_member(user: Any, case: Case) -> bool:
     return Role.ARBITRATOR in case_permissions.case_roles(user, case)
+
+
+def may_make_hearing_bundle(user: Any, case: Case) -> bool:
+    """The tribunal (arbitrators of the case) and the registry, on a filed case."""
+    if case.state == "draft" or not case_permissions.can_see_case(user, case):
+        return False
+    return bool(case_permissions.case_roles(user, case) & {Role.ARBITRATOR, case_permissions.REGISTRAR})
+
+
+def visible_hearing_bundles(user: Any, case: Case) -> QuerySet[HearingBundle]:
+    if not may_make_hearing_bundle(user, case):
+        return HearingBundle.objects.none()
+    return HearingBundle.objects.filter(case=case)
+
+
+def hearing_bundle_for_user_or_404(user: Any, case: Case, pk: int) -> HearingBundle:
+    bundle = visible_hearing_bundles(user, case).filter(pk=pk).first()
+    if bundle is None:
+        raise Http404("No such hearing bundle.")
+    return bundle

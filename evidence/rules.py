@@ -6,6 +6,7 @@ from typing import Any
 
 import rules
 
+from disputes.models import Case
 from evidence import permissions
 from evidence.models import AnalysisJob, Exhibit
 
@@ -38,8 +39,14 @@ def can_manage_job(user: Any, job: AnalysisJob | None) -> bool:
     )
 
 
+@rules.predicate
+def can_make_hearing_bundle(user: Any, case: Case | None) -> bool:
+    return case is not None and permissions.may_make_hearing_bundle(user, case)
+
+
 rules.add_perm("evidence.view_exhibit", can_see_exhibit)
 rules.add_perm("evidence.download_exhibit", can_see_exhibit)
 rules.add_perm("evidence.withdraw_exhibit", can_withdraw)
 rules.add_perm("evidence.change_tier", can_change_tier)
 rules.add_perm("evidence.manage_job", can_manage_job)
+rules.add_perm("evidence.make_hearing_bundle", can_make_hearing_bundle)

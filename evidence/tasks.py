@@ -23,3 +23,10 @@ def recover_jobs() -> list[int]:
 @shared_task
 def expire_uploads() -> int:
     return uploads_expire()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_hearing_bundle(bundle_id: int) -> str:
+    from evidence.services.hearing_bundles import hearing_bundle_run
+
+    return hearing_bundle_run(bundle_id=bundle_id)

@@ -76,6 +76,8 @@ def _header_context(request: AuthenticatedRequest, case: Case) -> dict[str, Any]
         "actions": selectors.available_actions(user=request.user, case=case),
         "rule_pack": selectors.rule_pack_of(case),
         "is_registrar": permissions.is_registrar(request.user),
+        "can_export": request.user.has_perm("disputes.export_case", case),
+        "can_make_bundles": request.user.has_perm("evidence.make_hearing_bundle", case),
     }
 
 
@@ -89,7 +91,10 @@ def _tab_context(request: AuthenticatedRequest, case: Case, tab: str) -> dict[st
         page = Paginator(selectors.case_timeline(user=request.user, case=case), ROWS_PER_TAB_PAGE).get_page(page_number)
         return {"page": page, "labels": {name: t.label for name, t in BY_EVENT.items()}}
     if tab == "docket":
-        return {"page": Paginator(selectors.case_docket(case=case), ROWS_PER_TAB_PAGE).get_page(page_number)}
+        return {
+            "page": Paginator(selectors.case_docket(case=case), ROWS_PER_TAB_PAGE).get_page(page_number),
+            "can_make_bundles": request.user.has_perm("evidence.make_hearing_bundle", case),
+        }
     if tab == "messages":
         can_post = any(
             a.transition.event == "post_message" for a in selectors.available_actions(user=request.user, case=case)

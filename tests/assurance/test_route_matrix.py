@@ -11,17 +11,20 @@ the tiered exhibits), ada (this case's arbitrator), greta (registrar).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLResolver, get_resolver
 
 from disputes.models import Participant
 from evidence import jobs
-from evidence.models import ExhibitFile
+from evidence.models import ExhibitFile, HearingBundle
 from evidence.reports import job_charts
 from tests.evidence.helpers import upload
 
@@ -68,6 +71,12 @@ def tier_route(extra: Callable[[str, str], str | None] | None = None) -> Callabl
         return "ok" if role in SEES_TIER[tier] else "hidden"
 
     return expect
+
+
+BUNDLE_ROLES = {"ada", "greta"}  # hearing bundles: the case's arbitrators and the registry
+TRIBUNAL_ONLY = signed_in(
+    lambda role: "ok" if role in BUNDLE_ROLES else ("forbidden" if role in CASE_ROLES else "hidden")
+)
 
 
 def post_only(visible: Callable[[str, str], bool]) -> Callable[[str, str], str]:
@@ -142,6 +151,20 @@ ROUTES: dict[str, Row] = {
         tier_route(),
         tiered=True,
     ),
+    # The case export holds only what the requester may see, so every role on the case may export.
+    "case_export": Row(lambda c, t: f"/cases/{c['case']}/export.zip", case_route()),
+    # Hearing bundles are the tribunal's (they may hold sealed items): the parties know the case, so the list is a
+    # 403 for them; any bundle itself is a 404.
+    "hearing_bundle_list": Row(lambda c, t: f"/cases/{c['case']}/hearing-bundles/", TRIBUNAL_ONLY),
+    "hearing_bundle_detail": Row(
+        lambda c, t: f"/cases/{c['case']}/hearing-bundles/{c['bundle']}/", case_route(BUNDLE_ROLES)
+    ),
+    "hearing_bundle_status": Row(
+        lambda c, t: f"/cases/{c['case']}/hearing-bundles/{c['bundle']}/status/", case_route(BUNDLE_ROLES)
+    ),
+    "hearing_bundle_download": Row(
+        lambda c, t: f"/cases/{c['case']}/hearing-bundles/{c['bundle']}/bundle.pdf", case_route(BUNDLE_ROLES)
+    ),
     "api_schema": Row(lambda c, t: "/api/schema/", signed_in(lambda r: "ok"), api=True),
     "api_docs": Row(lambda c, t: "/api/docs/", signed_in(lambda r: "ok"), api=True),
     # --- API ------------------------------------------------------------------------------------------------------
@@ -206,6 +229,18 @@ ROUTES: dict[str, Row] = {
         tier_route(),
         api=True,
         tiered=True,
+    ),
+    "evidence_api:case-export": Row(lambda c, t: f"/api/v1/cases/{c['case']}/export/", case_route(), api=True),
+    "evidence_api:case-hearing-bundles": Row(
+        lambda c, t: f"/api/v1/cases/{c['case']}/hearing-bundles/", TRIBUNAL_ONLY, api=True
+    ),
+    "evidence_api:hearing-bundle": Row(
+        lambda c, t: f"/api/v1/cases/{c['case']}/hearing-bundles/{c['bundle']}/", case_route(BUNDLE_ROLES), api=True
+    ),
+    "evidence_api:hearing-bundle-download": Row(
+        lambda c, t: f"/api/v1/cases/{c['case']}/hearing-bundles/{c['bundle']}/download/",
+        case_route(BUNDLE_ROLES),
+        api=True,
     ),
     "evidence_api:case-jobs": Row(lambda c, t: f"/api/v1/cases/{c['case']}/jobs/", case_route(), api=True),
     "evidence_api:job": Row(
@@ -317,6 +352,17 @@ def world(case_at, personas, django_capture_on_commit_callbacks):
         context["exhibit"][tier], context["file"][tier], context["job"][tier] = theirs.exhibit_id, theirs.pk, job.pk
         job.refresh_from_db()
         context.setdefault("chart", {})[tier] = sorted(job_charts(job))[0]
+    pdf = b"%PDF-1.4 stored hearing bundle"
+    context["bundle"] = HearingBundle.objects.create(
+        case=case,
+        requested_by=personas.ada,
+        title="Day one",
+        items=[{"type": "exhibit", "id": context["exhibit"]["tribunal"]}],
+        status="succeeded",
+        storage_name=default_storage.save(f"hearing-bundles/{case.pk}/matrix.pdf", ContentFile(pdf)),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        page_count=1,
+    ).pk
     users = {name: getattr(personas, name) for name in ("uma", "otto", "clara", "rafael", "ada", "greta")}
     users["staff"] = staff
     return context, users
