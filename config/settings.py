@@ -309,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-queues jobs whose worker died (no heartbeat) or whose message was lost: no job is ever lost.
     "job-recovery": {"task": "evidence.tasks.recover_jobs", "schedule": timedelta(seconds=60)},
+    "hearing-bundle-recovery": {"task": "evidence.tasks.recover_hearing_bundles", "schedule": timedelta(seconds=60)},
     "upload-expiry": {"task": "evidence.tasks.expire_uploads", "schedule": timedelta(hours=1)},
     # Hourly: each digest user gets the digest at the first run after TRIBUNAL_DIGEST_HOUR in their own time zone.
     "daily-digest": {"task": "disputes.tasks.send_digests", "schedule": timedelta(hours=1)},

@@ -272,6 +272,7 @@ class HearingBundle(models.Model):
     progress = models.FloatField(default=0.0)
     progress_message = models.CharField(max_length=200, blank=True)
     run_token = models.UUIDField(null=True, blank=True, help_text="Identifies the attempt allowed to finish.")
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -30,3 +30,10 @@ def build_hearing_bundle(bundle_id: int) -> str:
     from evidence.services.hearing_bundles import hearing_bundle_run
 
     return hearing_bundle_run(bundle_id=bundle_id)
+
+
+@shared_task
+def recover_hearing_bundles() -> list[int]:
+    from evidence.services.hearing_bundles import hearing_bundles_recover
+
+    return hearing_bundles_recover()

@@ -79,11 +79,29 @@ def _claim(bundle_id: int) -> uuid.UUID | None:
             return None
         if bundle.status == JobStatus.RUNNING and bundle.heartbeat_at and bundle.heartbeat_at > stale_before:
             return None  # a live attempt owns it (duplicate delivery)
-        token, now = uuid.uuid4(), timezone.now()
-        bundle.status, bundle.run_token = JobStatus.RUNNING, token
+        now = timezone.now()
+        if bundle.attempts >= settings.TRIBUNAL_JOB_MAX_ATTEMPTS:
+            bundle.status, bundle.finished_at, bundle.progress_message = JobStatus.FAILED, now, "Failed"
+            bundle.error = (
+                f"Gave up after {bundle.attempts} attempts: the worker stopped each time. Choose fewer items."
+            )
+            bundle.save(update_fields=["status", "finished_at", "progress_message", "error"])
+            return None
+        token = uuid.uuid4()
+        bundle.status, bundle.run_token, bundle.attempts = JobStatus.RUNNING, token, bundle.attempts + 1
         bundle.started_at, bundle.heartbeat_at = now, now
         bundle.progress, bundle.progress_message = 0.0, "Starting"
-        bundle.save(update_fields=["status", "run_token", "started_at", "heartbeat_at", "progress", "progress_message"])
+        bundle.save(
+            update_fields=[
+                "status",
+                "run_token",
+                "attempts",
+                "started_at",
+                "heartbeat_at",
+                "progress",
+                "progress_message",
+            ]
+        )
     return token
 
 
@@ -198,6 +216,29 @@ def hearing_bundle_run(*, bundle_id: int) -> str:
         return "superseded"
     _record_custody(bundle, exhibits, user)
     return "succeeded"
+
+
+def hearing_bundles_recover(*, now: Any = None) -> list[int]:
+    """Re-queue bundles whose worker stopped (stale heartbeat) or whose message was lost (beat, every minute)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.TRIBUNAL_JOB_STALE_SECONDS)
+    requeued: list[int] = []
+    for bundle_id in HearingBundle.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale).values_list(
+        "pk", flat=True
+    ):
+        updated = HearingBundle.objects.filter(pk=bundle_id, status=JobStatus.RUNNING, heartbeat_at__lt=stale).update(
+            status=JobStatus.QUEUED, run_token=None, progress_message="Re-queued: the worker stopped responding"
+        )
+        if updated:
+            requeued.append(bundle_id)
+    # A queued bundle may just be waiting for a busy worker: re-send only after a longer while (duplicates are
+    # harmless: the claim skips a bundle another attempt is building or has finished).
+    lost_before = now - timedelta(seconds=5 * settings.TRIBUNAL_JOB_STALE_SECONDS)
+    lost = HearingBundle.objects.filter(status=JobStatus.QUEUED, created_at__lt=lost_before, heartbeat_at__isnull=True)
+    requeued += list(lost.values_list("pk", flat=True))
+    for bundle_id in requeued:
+        hearing_bundle_enqueue(bundle_id=bundle_id)
+    return requeued
 
 
 def _work_root() -> Path:

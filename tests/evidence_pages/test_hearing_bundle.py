@@ -289,3 +289,32 @@ def test_the_api_prepares_polls_and_downloads_for_the_tribunal_only(bundle_world
     for suffix in ("", f"{stored.pk}/", f"{stored.pk}/download/"):
         assert clients["uma"].get(f"/api/v1/cases/{case.pk}/hearing-bundles/{suffix}").status_code == 404
         assert APIClient().get(f"/api/v1/cases/{case.pk}/hearing-bundles/{suffix}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_bundle_whose_worker_died_is_requeued_and_given_up_after_the_attempts(
+    bundle_world, personas, settings, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evidence.services import hearing_bundles
+
+    sent: list[int] = []
+    monkeypatch.setattr(hearing_bundles, "hearing_bundle_enqueue", lambda *, bundle_id: sent.append(bundle_id))
+    now = timezone.now()
+    bundle = hearing_bundle_create(
+        user=personas.ada, case=bundle_world["case"], title="x", filing_ids=[bundle_world["filing"].pk], exhibit_ids=[]
+    )
+    HearingBundle.objects.filter(pk=bundle.pk).update(status="running", heartbeat_at=now, attempts=1)
+    assert hearing_bundles.hearing_bundles_recover(now=now) == []  # alive: left alone
+    assert hearing_bundles.hearing_bundle_run(bundle_id=bundle.pk) == "skipped"  # a duplicate message
+    later = now + timedelta(seconds=settings.TRIBUNAL_JOB_STALE_SECONDS + 1)
+    assert hearing_bundles.hearing_bundles_recover(now=later) == [bundle.pk] == sent
+    bundle.refresh_from_db()
+    assert bundle.status == "queued" and bundle.run_token is None
+    HearingBundle.objects.filter(pk=bundle.pk).update(attempts=settings.TRIBUNAL_JOB_MAX_ATTEMPTS)
+    assert hearing_bundles.hearing_bundle_run(bundle_id=bundle.pk) == "skipped"
+    bundle.refresh_from_db()
+    assert bundle.status == "failed" and "Gave up" in bundle.error
