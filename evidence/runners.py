@@ -16,7 +16,7 @@ from django.db import transaction
 from evidence.custody import custody_append
 from evidence.hashing import sha256_storage
 from evidence.jobs import ProgressReporter, Runner
-from evidence.models import AnalysisJob, CustodyAction, Exhibit, ExhibitFile, JobInput, Tier
+from evidence.models import AnalysisJob, CustodyAction, CustodyEvent, Exhibit, ExhibitFile, JobInput, Tier
 from evidence.sniff import inspect
 from evidence.storage import evidence_storage
 from forensics import __version__ as forensics_version
@@ -85,14 +85,34 @@ def _record_analysis(job: AnalysisJob, inputs: list[JobInput]) -> None:
             action=CustodyAction.ANALYSED,
             actor_id=job.created_by_id,
             file=item.file,
-            details={"job": job.pk, "kind": job.kind, "code_version": forensics_version, "role": item.role},
+            # A killed attempt's read stays on record; the attempt number tells it from the one that finished.
+            details={
+                "job": job.pk,
+                "attempt": job.attempts,
+                "kind": job.kind,
+                "code_version": forensics_version,
+                "role": item.role,
+            },
             sealed=mixed,
         )
+
+
+def _ingest_recorded(job: AnalysisJob, exhibit_file: ExhibitFile) -> bool:
+    """Whether an earlier attempt of this job already committed its outcome (and was killed before finishing)."""
+    return CustodyEvent.objects.filter(
+        exhibit_id=exhibit_file.exhibit_id,
+        file=exhibit_file,
+        action__in=[CustodyAction.INGESTED, CustodyAction.QUARANTINED],
+        details__job=job.pk,
+    ).exists()
 
 
 def run_ingest(job: AnalysisJob, progress: ProgressReporter) -> dict[str, Any]:
     (item,) = _inputs(job)
     exhibit_file = item.file
+    if _ingest_recorded(job, exhibit_file):
+        # Recording it again would add a second custody receipt and start the follow-up analyses twice.
+        return exhibit_file.ingest_report
     progress(0.05, "Verifying SHA-256")
     verify_stored_file(exhibit_file, purpose="ingest")
     progress(0.4, "Detecting the type and checking the structure")
@@ -106,6 +126,9 @@ def run_ingest(job: AnalysisJob, progress: ProgressReporter) -> dict[str, Any]:
     progress(0.8, "Recording the results")
     report = found.report()
     with transaction.atomic():
+        exhibit = Exhibit.objects.select_for_update().get(pk=exhibit_file.exhibit_id)
+        if _ingest_recorded(job, exhibit_file):  # a superseded attempt got here first
+            return ExhibitFile.objects.get(pk=exhibit_file.pk).ingest_report
         status = ExhibitFile.Status.QUARANTINED if found.quarantine else ExhibitFile.Status.OK
         ExhibitFile.objects.filter(pk=exhibit_file.pk).update(
             status=status,
@@ -113,7 +136,6 @@ def run_ingest(job: AnalysisJob, progress: ProgressReporter) -> dict[str, Any]:
             quarantine_reason=found.quarantine,
             ingest_report=report,
         )
-        exhibit = Exhibit.objects.select_for_update().get(pk=exhibit_file.exhibit_id)
         if found.text:
             exhibit.search_text = (exhibit.search_text + "\n" + found.text)[: settings.EVIDENCE_SEARCH_TEXT_MAX_CHARS]
         files = list(exhibit.files.values_list("status", flat=True))

@@ -235,6 +235,12 @@ def upload_append(
         if offset + content_length > session.length:
             raise UploadError(400, "This chunk would run past the declared Upload-Length.")
     path = staging_path(session.id)
+    if not path.exists():
+        if offset == session.offset == session.length:
+            # Every byte had arrived and a completion died after storing the file: finish from the stored copy.
+            upload_complete(session=session)
+            return session
+        raise UploadError(410, "The received bytes are no longer on the server; start the upload again.")
     with open(path, "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -291,9 +297,33 @@ def _reject(session: UploadSession, message: str, status: int) -> None:
     raise UploadError(status, message)
 
 
+def _stored_before_a_crash(session: UploadSession, storage: Any) -> str | None:
+    """The original an earlier completion of this upload moved into storage before it died uncommitted.
+
+    On local storage the staged file is moved (renamed) into place inside the completion's transaction: a server
+    killed before the commit leaves the original stored under its content-addressed name, with no row and no
+    staged file, and every byte received. That file (re-hashed below like any other) completes the upload.
+    """
+    name = f"exhibits/{session.case_id}/{session.declared_sha256}"
+    if session.offset != session.length or not storage.exists(name):
+        return None
+    if ExhibitFile.objects.filter(storage_name=name).exists():
+        return None
+    try:
+        storage.path(name)
+    except NotImplementedError:
+        return None
+    return name
+
+
 def upload_complete(*, session: UploadSession, on_received: Callable[[ExhibitFile], None] | None = None) -> ExhibitFile:
     path = staging_path(session.id)
-    computed = sha256_file(path)
+    storage = evidence_storage()
+    stored_before = None if path.exists() else _stored_before_a_crash(session, storage)
+    if not path.exists() and stored_before is None:
+        _reject(session, "The received bytes are no longer on the server; start the upload again.", 410)
+    source = Path(storage.path(stored_before)) if stored_before else path
+    computed = sha256_file(source)
     if computed != session.declared_sha256:
         _reject(
             session,
@@ -303,17 +333,19 @@ def upload_complete(*, session: UploadSession, on_received: Callable[[ExhibitFil
         )
     kind = session.exhibit.kind if session.exhibit else session.metadata.get("kind", "other")
     try:
-        detected = gatekeep(path, kind=kind)
+        detected = gatekeep(source, kind=kind)
     except Refused as refusal:
         _reject(session, str(refusal), 422)
-    storage = evidence_storage()
     with transaction.atomic():
         locked = UploadSession.objects.select_for_update().get(pk=session.pk)
         if locked.status != UploadSession.Status.RECEIVING:
             raise UploadError(409, "This upload has already been completed.")
         exhibit = locked.exhibit or _exhibit_create(session=locked)
-        with open(path, "rb") as handle:
-            stored_name = storage.save(f"exhibits/{exhibit.case_id}/{computed}", StagedFile(handle, name=computed))
+        if stored_before:
+            stored_name = stored_before
+        else:
+            with open(path, "rb") as handle:
+                stored_name = storage.save(f"exhibits/{exhibit.case_id}/{computed}", StagedFile(handle, name=computed))
         exhibit_file = ExhibitFile.objects.create(
             exhibit=exhibit,
             storage_name=stored_name,
