@@ -224,8 +224,11 @@ def test_the_tribunal_pages_choose_build_and_download(
     registry = as_user(personas.greta)  # the registry prepares bundles too
     docket = registry.get(f"/cases/{case.pk}/?tab=docket").content.decode()
     assert f"/cases/{case.pk}/hearing-bundles/" in docket
-    form = registry.get(f"/cases/{case.pk}/hearing-bundles/")
+    filing = bundle_world["filing"]
+    assert f'name="filing" value="{filing.pk}" form="bundle-pick"' in docket  # ticked on the docket tab...
+    form = registry.get(f"/cases/{case.pk}/hearing-bundles/?filing={filing.pk}")
     assert form.status_code == 200 and SEALED_TITLE in form.content.decode()
+    assert f'value="{filing.pk}" id="filing-{filing.pk}" checked' in form.content.decode()  # ...chosen on the next
     empty = registry.post(f"/cases/{case.pk}/hearing-bundles/", {"title": "Nothing"})
     assert empty.status_code == 400 and "Choose at least one" in empty.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
