@@ -21,7 +21,7 @@ from disputes.lifecycle.context import EventContext
 from disputes.lifecycle.rulepacks import rule_pack_for
 from disputes.lifecycle.states import State
 from disputes.lifecycle.transitions import SYSTEM, Transition, transition_for
-from disputes.models import Case, CaseEvent, DeadlineStatus
+from disputes.models import Case, CaseEvent, DeadlineStatus, FilingKind
 from disputes.services import deadlines as deadline_service
 from disputes.services.audit import case_event_append
 from disputes.services.docket import filing_create, filing_documents_validate
@@ -153,7 +153,8 @@ def _apply_locked(
         filing_create(
             case=case,
             kind=transition.files,
-            title=cleaned.get("title") or transition.label,
+            # A docket entry is named for the document ("Request for Arbitration"), not the button ("File the Request").
+            title=cleaned.get("title") or FilingKind(transition.files).label,
             body=cleaned.get("body") or cleaned.get("reasons") or _request_summary(case, transition),
             filed_by_id=actor.pk if actor is not None else case.created_by_id,
             side=ctx.actor_side,

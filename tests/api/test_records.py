@@ -99,7 +99,7 @@ def test_a_party_files_a_submission_with_documents(client_for, served_case, pers
     assert CaseEvent.objects.filter(case=served_case, name="file_submission").count() == 1
 
     docket = client_for("greta").get(f"/api/v1/cases/{served_case.pk}/docket/").json()["results"]
-    assert [row["title"] for row in docket] == ["Exhibit bundle", "File the Request"]
+    assert [row["title"] for row in docket] == ["Exhibit bundle", "Request for Arbitration"]
     assert docket[0]["documents"][1]["size"] == 3
 
 
