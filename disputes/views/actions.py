@@ -104,4 +104,8 @@ def case_action(request: AuthenticatedRequest, pk: int, event: str) -> HttpRespo
                             form.add_error(field, error)
         return _render(request, case, transition, form, error=str(exc), status=exc.status_code)
     messages.success(request, f"Done: {transition.label}.")
+    permissions.forget_roles(request.user)
+    if not permissions.can_see_case(request.user, case):
+        # e.g. a declaration with conflict-check hits: the candidate waits for the registry, outside the case file.
+        return redirect("dashboard")
     return redirect(f"{reverse('case_detail', args=[case.pk])}?tab={_result_tab(transition)}")
