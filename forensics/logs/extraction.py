@@ -31,29 +31,30 @@ def _scan(
     min_queries: int,
     budget: int,
     memory_limit: str,
+    max_examples: int,
     progress: Progress,
     start: float,
     stop: float,
-) -> tuple[LogSource, dict[str, aggregate.AccountRows], list[tuple[Any, Any]], list[str]]:
+) -> tuple[LogSource, aggregate.Scan, list[str]]:
+    """The one pass over the log, then the choice of sampled accounts (their prompts come from the same pass)."""
     source = LogSource.open(path, memory_limit)
     try:
-        progress(start, "checking every row into a typed table")
-        source.materialise()
-        progress(start + (stop - start) * 0.4, "counting requests per account")
-        accounts, reasons = aggregate.scan_accounts(source)
-        progress((start + stop) / 2, "sampling prompts per account")
+        progress(start, "checking and counting every row")
+        cap = aggregate.sample_cap(source, sample_size=sample_size, min_queries=min_queries, budget=budget)
+        scan = aggregate.scan_log(source, sample_cap=cap, max_addresses=1000, max_examples=max_examples)
+        progress(start + (stop - start) * 0.9, "sampling prompts per account")
         size, sampled = aggregate.choose_sampled(
-            accounts, sample_size=sample_size, min_queries=min_queries, budget=budget
+            scan.accounts, sample_size=sample_size, min_queries=min_queries, budget=budget
         )
-        aggregate.scan_samples(source, accounts, sample_size=size, max_addresses=1000, sampled=sampled)
+        aggregate.take_samples(source, scan.accounts, size=size, sampled=sampled)
     except duckdb.Error as exc:
         source.close()
         raise ForensicsInputError(f"The log {path.name!r} cannot be read: {exc}") from None
     except BaseException:
-        source.close()  # the spill dir holds the typed copy of the whole log: never leave it behind
+        source.close()  # the spill dir may hold DuckDB's spilled state: never leave it behind
         raise
-    skipped = sorted(set(accounts) - set(sampled))
-    return source, accounts, reasons, skipped
+    skipped = sorted(set(scan.accounts) - set(sampled))
+    return source, scan, skipped
 
 
 def detect_extraction(
@@ -110,7 +111,10 @@ def detect_extraction(
         "budget": max_sampled_prompts,
         "memory_limit": memory_limit,
     }
-    source, accounts, reasons, skipped = _scan(path, **scan_options, progress=progress, start=0.05, stop=0.6)
+    source, scan, skipped = _scan(
+        path, **scan_options, max_examples=max_examples, progress=progress, start=0.05, stop=0.6
+    )
+    accounts = scan.accounts
     if skipped:
         shown = ", ".join(skipped[:20]) + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else "")
         run.warn(
@@ -118,9 +122,10 @@ def detect_extraction(
             f"prompts): {shown}. Raise max_sampled_prompts to test them."
         )
     try:
-        validation = summarise_rows(source, reasons, 0)
+        validation = summarise_rows(source, scan.reasons, 0)
         bad_count = validation["bad_rows"]["count"]
-        examples = bad_row_examples(source, bad_count, max_examples)
+        # JSONL/Parquet examples came out of the scan; CSV line numbers need the short streaming pass.
+        examples = bad_row_examples(source, bad_count, max_examples) if source.format == "csv" else scan.examples
         if bad_count:
             run.warn(f"{bad_count} row(s) do not follow the log schema and were left out of the statistics.")
         if not accounts:
@@ -143,7 +148,7 @@ def detect_extraction(
         rows_out.sort(key=lambda row: (-row["score"], row["account_id"]))
         top = [row["account_id"] for row in rows_out if row["flagged"]][:timeline_accounts]
         progress(0.9, "building timelines")
-        timelines = aggregate.scan_timelines(source, {account_id: accounts[account_id] for account_id in top})
+        timelines = aggregate.timelines({account_id: accounts[account_id] for account_id in top})
     finally:
         source.close()
     run.inputs.extend(future.result() for future in hashing)
@@ -212,11 +217,11 @@ def _calibrate(
     """Delta from the benign reference log when given, else from the bulk of this log's own accounts."""
     if benign_reference is not None:
         progress(0.7, "calibrating PRADA on the benign reference log")
-        source, accounts, _, _ = _scan(
-            Path(benign_reference), **scan_options, progress=no_progress, start=0.0, stop=1.0
+        source, scan, _ = _scan(
+            Path(benign_reference), **scan_options, max_examples=0, progress=no_progress, start=0.0, stop=1.0
         )
         source.close()
-        benign, _ = _account_rows(accounts, prada_min_queries)
+        benign, _ = _account_rows(scan.accounts, prada_min_queries)
         return prada.calibrate(
             [row["prada"]["w"] for row in benign if row["prada"]["w"] is not None],
             source="benign reference log",

@@ -201,7 +201,6 @@ class LogSource:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str]) -> None:
         self.con = con
         self.spill_dir: str | None = None
-        self.table: str | None = None  # path of the typed copy, once materialise() ran
         self.path = Path(path)
         self.format = detect_format(self.path)
         self.csv_delim = ","
@@ -427,45 +426,6 @@ class LogSource:
             f"{reason} AS reason FROM ({inner})"
         )
 
-    # -- the typed copy ----------------------------------------------------------------------------------------
-    def materialise(self) -> None:
-        """Normalise and check every row ONCE into a typed Parquet file in the private spill dir.
-
-        Later scans (:meth:`rows`) read its typed, already-checked columns instead of re-parsing and re-checking
-        the file (timestamp parse, integer checks, ``logit_bias`` words; for CSV also the text parsing itself).
-        It costs disk, not memory (446 MB for the 10 M-row benchmark log; see docs/forensics/logs.md), and
-        :meth:`close` removes it. This is the scan that stores CSV reject errors (read by :meth:`rejected_rows`).
-        Row order in the copy is not kept (parallel write): every query over it groups or orders itself.
-        Dictionary encoding is off: on millions of distinct strings (prompts, IPs) building the
-        dictionaries made the write 3x slower (6.6 s instead of 2.2 s per 10 M rows) for a file only ~30 % smaller.
-        """
-        if self.table is not None:
-            return
-        if not self.spill_dir:
-            raise RuntimeError("materialise() needs a source made by LogSource.open() (private spill dir)")
-        target = os.path.join(self.spill_dir, "typed.parquet")
-        self.con.execute("SET preserve_insertion_order = false")
-        try:
-            self.con.execute(
-                f"COPY ({self.sql(rejects=True)}) TO {_quote(target)} "
-                "(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1)"
-            )
-        finally:
-            self.con.execute("RESET preserve_insertion_order")
-        self.table = target
-
-    def rows(self) -> str:
-        """A SELECT of the normalised rows: from the typed copy once :meth:`materialise` ran, else the file."""
-        if self.table is not None:
-            return f"SELECT * FROM read_parquet({_quote(self.table)})"
-        return self.sql()
-
-    def typed_bytes(self) -> int:
-        """Disk used by the typed copy (0 before :meth:`materialise`)."""
-        if self.table is None or not os.path.exists(self.table):
-            return 0
-        return os.path.getsize(self.table)
-
     def rejected_rows(self) -> int:
         """CSV records DuckDB could not parse in the last scan made with ``sql(rejects=True)``."""
         if self.format != "csv":
@@ -579,7 +539,7 @@ def bad_row_examples(source: LogSource, count: int, max_examples: int) -> list[d
     if source.format == "csv":
         return csv_bad_lines(source, wanted)
     rows = source.con.execute(
-        f"SELECT line, reason FROM ({source.rows()}) WHERE reason IS NOT NULL ORDER BY line LIMIT {int(wanted)}"
+        f"SELECT line, reason FROM ({source.sql()}) WHERE reason IS NOT NULL ORDER BY line LIMIT {int(wanted)}"
     ).fetchall()
     return [{"line": int(line), "reason": str(reason)} for line, reason in rows]
 

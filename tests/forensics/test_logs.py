@@ -172,20 +172,68 @@ def test_missing_required_column_is_a_clear_error(tmp_path):
         detect_extraction(fake)
 
 
-def test_typed_copy_is_used_and_removed(logs, monkeypatch):
-    """Every row is checked once into a typed copy in the private spill dir, and nothing is left behind."""
+def test_one_pass_over_the_log_and_nothing_left_behind(logs, monkeypatch):
+    """The log is checked and aggregated by ONE scan (plus a bounded look at its first rows), and the private
+    spill dir is removed at the end."""
     from forensics.logs import reader
 
     paths, _, count = logs
-    seen: list[tuple[str, int]] = []
-    materialise = reader.LogSource.materialise
+    scans: list[bool] = []
+    spill_dirs: list[str] = []
+    sql, open_source = reader.LogSource.sql, reader.LogSource.open.__func__
 
-    def spy(self):
-        materialise(self)
-        seen.append((str(self.spill_dir), self.typed_bytes()))
+    def spy_sql(self, *, rejects=False):
+        scans.append(rejects)
+        return sql(self, rejects=rejects)
 
-    monkeypatch.setattr(reader.LogSource, "materialise", spy)
+    def spy_open(cls, path, memory_limit, **kwargs):
+        source = open_source(cls, path, memory_limit, **kwargs)
+        spill_dirs.append(str(source.spill_dir))
+        return source
+
+    monkeypatch.setattr(reader.LogSource, "sql", spy_sql)
+    monkeypatch.setattr(reader.LogSource, "open", classmethod(spy_open))
     out = detect_extraction(paths["csv"], volume_threshold=THRESHOLD)
     assert out["rows"]["total"] == count
-    assert len(seen) == 1 and seen[0][1] > 0
-    assert not os.path.exists(seen[0][0])
+    assert scans == [False, True]  # the head count (LIMIT), then the one full scan that also stores CSV rejects
+    assert len(spill_dirs) == 1 and not os.path.exists(spill_dirs[0])
+
+
+def test_minutes_are_whole_clock_minutes(tmp_path):
+    """Three requests inside 10:00 are one minute (DuckDB's // on DOUBLE divides; rounding would split them)."""
+    path = tmp_path / "log.jsonl"
+    stamps = ["10:00:05", "10:00:35", "10:00:55", "10:02:40"]
+    lines = [
+        json.dumps({"timestamp": f"2025-03-03T{stamp}Z", "account_id": "a", "prompt": f"question {i}"})
+        for i, stamp in enumerate(stamps)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    out = detect_extraction(path, volume_threshold=3)
+    features = out["accounts"][0]["features"]
+    assert (features["peak_per_minute"], features["active_minutes"], features["peak_per_day"]) == (3, 2, 4)
+    # Span 155 s -> 3 minutes counted for the dispersion: mean 4/3, sum of squares 9 + 1.
+    assert features["dispersion_per_minute"] == round((10 / 3 - (4 / 3) ** 2) / (4 / 3), 4)
+    assert out["timelines"]["a"] == [["2025-03-03T10:00:00Z", 3], ["2025-03-03T10:02:00Z", 1]]
+
+
+def test_minute_stats_match_a_direct_count(monkeypatch):
+    from collections import Counter
+
+    import numpy as np
+
+    from forensics.logs import aggregate
+    from forensics.logs.aggregate import minute_stats
+
+    monkeypatch.setattr(aggregate, "MINUTE_CHUNK", 8)  # several chunks, and one account larger than a chunk
+
+    rng = np.random.default_rng(5)
+    segments = [np.sort(rng.integers(27_000_000, 27_000_000 + 4000, size=n)).astype(np.int32) for n in (1, 7, 500, 3)]
+    offsets = np.r_[0, np.cumsum([len(seg) for seg in segments])]
+    stats = minute_stats(np.concatenate(segments), offsets)
+    for index, seg in enumerate(segments):
+        per_minute = Counter(seg.tolist())
+        per_day = Counter((seg // 1440).tolist())
+        assert stats["peak_per_minute"][index] == max(per_minute.values())
+        assert stats["active_minutes"][index] == len(per_minute)
+        assert stats["sum_sq_minute"][index] == sum(n * n for n in per_minute.values())
+        assert stats["peak_per_day"][index] == max(per_day.values())
