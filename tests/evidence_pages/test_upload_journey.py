@@ -14,60 +14,17 @@ import pickle
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from django.urls import reverse
 
 from evidence.models import Exhibit, ExhibitFile, JobStatus, UploadSession
+from tests.journeys import conftest as journeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHUNK = 2 * 1024 * 1024
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls the test makes are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def signed_in(browser, live_server):
-    """signed_in(user) -> (context, page) with the user's session cookie set (login is not under test here)."""
-    contexts = []
-
-    def make(user):
-        client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 1000})
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-        context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url, "httpOnly": True}]
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("dialog", lambda dialog: dialog.accept())  # "leave the page while uploading?" on reload
-        return context, page
-
-    yield make
-    for context in contexts:
-        context.close()
+SCREENSHOTS = journeys.SCREENSHOTS
+browser = journeys.browser  # the fixtures are shared with the browser journeys
+signed_in = journeys.signed_in
 
 
 def shot(page, name: str) -> None:
