@@ -121,6 +121,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Persistent connections: a new connection per request costs ~2x on the case list (docs/performance.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: these are short queries, yet their cost estimates (EXISTS subplans over 10 000 cases)
+    # pass jit_above_cost, and compiling took 80-130 ms of a 10 ms case-list COUNT (docs/performance.md, "Load").
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

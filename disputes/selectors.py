@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from disputes import permissions
@@ -33,10 +34,10 @@ def case_list(*, user: Any, state: str = "", search: str = "") -> QuerySet[Case]
     if state:
         cases = cases.filter(state=state)
     if search:
-        cases = cases.filter(
-            Q(reference__icontains=search) | Q(title__icontains=search) | Q(parties__name__icontains=search)
-        )
-        cases = cases.distinct()
+        # EXISTS rather than a join: a join needs DISTINCT over every column of the case (JSON included) to undo
+        # the duplicates, and so did the page's COUNT (docs/performance.md, "Load").
+        party = Party.objects.filter(case_id=OuterRef("pk"), name__icontains=search)
+        cases = cases.filter(Q(reference__icontains=search) | Q(title__icontains=search) | Q(Exists(party)))
     next_deadlines = Deadline.objects.open().filter(is_window=False).order_by("due_at")
     return cases.prefetch_related(
         Prefetch("parties", queryset=Party.objects.order_by("side")),
@@ -120,9 +121,7 @@ def deadline_board(
     now: datetime | None = None,
 ) -> QuerySet[Deadline]:
     now = now or timezone.now()
-    deadlines = (
-        Deadline.objects.open().filter(case__in=permissions.visible_cases(user)).exclude(case__state=State.DRAFT)
-    )
+    deadlines = Deadline.objects.open().filter(_of_visible_filed_cases(user))
     if window == "overdue":
         deadlines = deadlines.filter(due_at__lt=now, is_window=False)
     elif WINDOWS.get(window):
@@ -136,6 +135,18 @@ def deadline_board(
     return deadlines.select_related("case").order_by("due_at")
 
 
+def _of_visible_filed_cases(user: Any) -> Q:
+    """Deadlines (or other rows with a `case`) of the filed cases `user` may see.
+
+    A registrar sees every filed case, so the membership test of permissions.visible_cases would only cost a
+    subquery per row (the board's COUNT over every open deadline was 10x slower with it; docs/performance.md).
+    """
+    filed = ~Q(case__state=State.DRAFT)
+    if permissions.is_registrar(user):
+        return filed
+    return filed & Q(case__in=permissions.visible_cases(user))
+
+
 def stage_counts(*, user: Any) -> list[tuple[str, str, int]]:
     counts = dict(
         permissions.visible_cases(user).values_list("state").annotate(n=Count("id")).values_list("state", "n")
@@ -143,13 +154,25 @@ def stage_counts(*, user: Any) -> list[tuple[str, str, int]]:
     return [(state.value, state.label, counts.get(state.value, 0)) for state in State if state != State.DRAFT]
 
 
+# An average over up to 2000 cases' histories moves slowly: the board recomputes it at most this often per user.
+TIME_IN_STAGE_CACHE_SECONDS = 300
+
+
 def time_in_stage(*, user: Any, limit_cases: int = 2000) -> list[dict[str, Any]]:
-    """Average days spent in each main-path stage, from the audit log of the most recent cases."""
-    case_ids = list(
-        permissions.visible_cases(user).exclude(state=State.DRAFT).values_list("id", flat=True)[:limit_cases]
+    """Average days spent in each main-path stage, from the audit log of the most recent cases (cached a while:
+    reading ~15 000 events made it the most expensive part of the board; docs/performance.md)."""
+    key = f"tribunal:time-in-stage:{getattr(user, 'pk', None)}:{limit_cases}"
+    figures = cache.get_or_set(
+        key, lambda: _time_in_stage(user=user, limit_cases=limit_cases), TIME_IN_STAGE_CACHE_SECONDS
     )
+    return cast(list[dict[str, Any]], figures)
+
+
+def _time_in_stage(*, user: Any, limit_cases: int) -> list[dict[str, Any]]:
+    recent = permissions.visible_cases(user).exclude(state=State.DRAFT).order_by("-id").values("id")[:limit_cases]
     events = (
-        CaseEvent.objects.filter(case_id__in=case_ids)
+        CaseEvent.objects.filter(case_id__in=recent)
+        .exclude(from_state=F("to_state"))  # only changes of state count
         .values_list("case_id", "from_state", "to_state", "occurred_at")
         .order_by("case_id", "seq")
     )
@@ -186,8 +209,8 @@ def deadline_progress(deadline: Deadline, now: datetime | None = None) -> float:
 
 def deadlines_for_user(*, user: Any) -> QuerySet[Deadline]:
     """Open deadlines the user owes or tracks: used by the dashboard and the iCalendar feed."""
-    cases = permissions.visible_cases(user).exclude(state=State.DRAFT)
-    return Deadline.objects.filter(case__in=cases, status=DeadlineStatus.OPEN).select_related("case").order_by("due_at")
+    visible = _of_visible_filed_cases(user)
+    return Deadline.objects.filter(visible, status=DeadlineStatus.OPEN).select_related("case").order_by("due_at")
 
 
 def rule_pack_of(case: Case) -> Any:
