@@ -249,17 +249,26 @@ def _endpoints(targets: dict[str, Any]) -> list[Endpoint]:
 
 
 class Worker(threading.Thread):
-    """One client: its own keep-alive connection per role, requests back to back over the weighted mix."""
+    """One client: its own keep-alive connection per role, over the weighted mix of endpoints.
+
+    Closed loop by default (the next request as soon as the previous answer arrives: the server is saturated and
+    latency is mostly queueing). With `interval` (seconds, --rate), open loop: requests are scheduled at random
+    (Poisson) times and latency counts from the scheduled time, so a slow answer delays and counts against the
+    requests queued behind it (no coordinated omission)."""
 
     def __init__(
-        self, index: int, server: str, logins: dict[str, tuple[dict[str, str], str]], mix: list[Endpoint], stop: float
+        self,
+        index: int,
+        server: str,
+        logins: dict[str, tuple[dict[str, str], str]],
+        mix: list[Endpoint],
+        interval: float | None = None,
     ) -> None:
         super().__init__(daemon=True)
         self.rng = random.Random(index)
         self.mix = mix
-        self.stop_at = stop
-        self.measure_from = 0.0
-        self.lock = threading.Lock()
+        self.interval = interval
+        self.measure_from = self.stop_at = 0.0  # set just before the start
         self.clients = {
             role: {
                 "page": httpx.Client(base_url=server, cookies=cookies, timeout=60),
@@ -270,10 +279,17 @@ class Worker(threading.Thread):
         self.samples: list[tuple[Endpoint, float, str]] = []
 
     def run(self) -> None:
+        scheduled = time.perf_counter()
         while (now := time.perf_counter()) < self.stop_at:
             endpoint = self.mix[self.rng.randrange(len(self.mix))]
             path = endpoint.path(self.rng)
-            started = time.perf_counter()
+            started = now
+            if self.interval:
+                scheduled += self.rng.expovariate(1 / self.interval)
+                if scheduled >= self.stop_at:
+                    break
+                time.sleep(max(0.0, scheduled - now))
+                started = now = scheduled
             try:
                 response = self.clients[endpoint.role][endpoint.kind].get(path)
                 outcome = str(response.status_code)
@@ -318,6 +334,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 000 cases (database tribunal_load_quick), 20 s run")
     parser.add_argument("--duration", type=float, help="measured seconds (default 60; --quick 20)")
+    parser.add_argument(
+        "--rate", type=float, help="open loop: this many requests/s in all, spread over the clients (default: closed)"
+    )
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (default 5)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4, for 2 cores)")
@@ -406,16 +425,17 @@ def main() -> None:
         for role in ("registrar", "claimant", "arbitrator"):
             client, token = _sign_in(server, targets["logins"][role], targets["password"])
             logins[role] = (dict(client.cookies.items()), token)
-        start = time.perf_counter()
-        measure_from = start + args.warmup
-        stop = measure_from + duration
         weighted = [e for e in mix for _ in range(e.weight)]
-        workers = [Worker(i, server, logins, weighted, stop) for i in range(args.clients)]
+        interval = args.clients / args.rate if args.rate else None
+        mode = f"open loop, {args.rate:g} req/s offered in all" if args.rate else "closed loop, back to back"
+        workers = [Worker(i, server, logins, weighted, interval) for i in range(args.clients)]
+        # The clock starts once every client exists: creating ~100 httpx clients takes seconds on a busy machine.
+        measure_from = time.perf_counter() + args.warmup
         for worker in workers:
-            worker.measure_from = measure_from
+            worker.measure_from, worker.stop_at = measure_from, measure_from + duration
         print(
-            f"{args.clients} clients for {args.warmup:.0f} s warm-up + {duration:.0f} s measured against gunicorn "
-            f"({args.workers} {worker_class} workers x {args.threads} thread(s)) ...",
+            f"{args.clients} clients ({mode}) for {args.warmup:.0f} s warm-up + {duration:.0f} s measured against "
+            f"gunicorn ({args.workers} {worker_class} workers x {args.threads} thread(s)) ...",
             flush=True,
         )
         for worker in workers:
@@ -446,7 +466,7 @@ def main() -> None:
     print()
     print(
         f"dataset: {counts['cases']} cases, {counts['exhibits']} exhibits, {counts['custody']} custody rows "
-        f"(PostgreSQL {name}); {args.clients} concurrent clients, {duration:.0f} s measured"
+        f"(PostgreSQL {name}); {args.clients} concurrent clients, {mode}, {duration:.0f} s measured"
     )
     print(
         f"server: gunicorn config.wsgi, {args.workers} {worker_class} workers x {args.threads} thread(s), DEBUG off; "
@@ -470,6 +490,7 @@ def main() -> None:
         "counts": counts,
         "seed_seconds": seed_seconds,
         "clients": args.clients,
+        "offered_rate_rps": args.rate,
         "duration_s": duration,
         "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_class": worker_class},
         "cpu_count": os.cpu_count(),
