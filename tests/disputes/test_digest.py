@@ -219,3 +219,10 @@ def test_reminders_and_escalations_in_a_digest_name_no_sealed_material(
     assert "OVERDUE" in digests[personas.greta.email].body
     for message in mail.outbox:
         assert SEALED_TITLE not in message.body + str(getattr(message, "alternatives", [("",)])[0][0])
+
+
+@pytest.mark.django_db
+def test_the_profile_page_says_what_daily_means(personas, client):
+    client.force_login(personas.clara)
+    page = client.get("/profile/").content.decode()
+    assert "Daily digest: no email per item; instead one email a day, soon after 07:00 in your time zone" in page
