@@ -442,7 +442,7 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def test_broker_restart_mid_job_loses_no_job_and_the_worker_reconnects(
-    fault_env, own_redis, case_at, personas, settings
+    fault_env, own_redis, case_at, personas, settings, monkeypatch
 ):
     from datetime import timedelta
 
@@ -456,6 +456,7 @@ def test_broker_restart_mid_job_loses_no_job_and_the_worker_reconnects(
     started = time.monotonic()
     queue = f"faults-redis-{uuid.uuid4().hex[:8]}"
     settings.CELERY_BROKER_URL = own_redis.url
+    monkeypatch.setenv("CELERY_BROKER_URL", own_redis.url)  # Celery prefers the variable to the setting
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     settings.TRIBUNAL_ANALYSIS_QUEUE = settings.CELERY_TASK_DEFAULT_QUEUE = queue
     _reset_broker_connections(app)
