@@ -13,4 +13,4 @@ from config.api import request_limit_error
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     limit = request_limit_error(exception)
     status, message = (limit[0], limit[2]) if limit else (400, "")
-    return HttpResponse(loader.render_to_string("400.html", {"message": message}), status=status)
+    return HttpResponse(loader.render_to_string("400.html", {"message": message, "status": status}), status=status)
