@@ -786,3 +786,38 @@ def test_killing_the_web_server_mid_upload_never_leaves_a_corrupt_exhibit(fault_
         f"\nfaults: web SIGKILL mid-upload {len(outcomes)} trials, 0 corrupt exhibits, 0 stray files "
         f"({time.monotonic() - started:.1f} s)\n  " + "\n  ".join(outcomes)
     )
+
+
+def test_the_upload_sweep_finishes_a_completion_that_died_after_storing_the_file(db, case_at, personas):
+    """The state the killed server leaves (every byte received, the file moved into storage, nothing committed),
+    for a client that counts offset = length as done and never sends the empty last PATCH: the hourly sweep
+    finishes it, from the stored file, without storing a second copy."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evidence.models import UploadSession
+    from evidence.services.uploads import StagedFile, staging_path, uploads_expire
+    from evidence.storage import evidence_storage
+    from tests.evidence.helpers import random_bytes, start_upload
+
+    case = case_at("evidence")
+    data = random_bytes(300_000)
+    digest = hashlib.sha256(data).hexdigest()
+    session = start_upload(personas.clara, case, data, kind="other", title="Stalled", filename="stalled.bin")
+    staged = staging_path(session.id)
+    staged.write_bytes(data)
+    storage = evidence_storage()
+    with open(staged, "rb") as handle:  # what the dead completion did before it was killed: moved, not recorded
+        name = storage.save(f"exhibits/{case.pk}/{digest}", StagedFile(handle, name=digest))
+    assert not staged.exists()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    UploadSession.objects.filter(pk=session.pk).update(offset=len(data), updated_at=an_hour_ago)
+
+    assert uploads_expire() == 0  # nothing expired: it was finished
+    session.refresh_from_db()
+    assert session.status == UploadSession.Status.COMPLETED and session.result_file is not None
+    exhibit_file = session.result_file
+    assert (exhibit_file.storage_name, exhibit_file.sha256, exhibit_file.size) == (name, digest, len(data))
+    assert exhibit_file.exhibit.custody.filter(action=CustodyAction.RECEIVED).count() == 1
+    assert [p.name for p in Path(storage.path("")).rglob("*") if p.is_file()] == [digest]  # no second copy
