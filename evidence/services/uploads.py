@@ -434,6 +434,8 @@ def uploads_finish_stalled(*, older_than: timedelta = timedelta(minutes=10)) -> 
             finished += 1
         except UploadError as error:
             logger.warning("stalled upload %s could not be finished: %s", session.pk, error.message)
+        except Exception:  # one bad upload must not stop the sweep (nor the expiry after it)
+            logger.exception("stalled upload %s could not be finished", session.pk)
     return finished
 
 
