@@ -11,8 +11,8 @@ What it builds (all rows as the services would have left them, written in bulk i
   walk through `case_apply_event`), hash-chained exactly as disputes/services/audit.py chains them, with the
   case's `audit_head` / `audit_length`; the deadlines each step opens (met when a later step closed them, open
   otherwise, a share of them overdue), its docket filings, appointments, a hearing, parties and participants;
-- exhibits: --exhibits-per-case on average over all cases, filed in the cases past the statements (so those hold
-  more), across sides and tiers, each with one file and exactly --custody-per-exhibit custody rows (received,
+- exhibits: --exhibits-per-case on average over all cases, filed in the cases from the Statement of Claim on (so
+  those hold more), across sides and tiers, each with one file and exactly --custody-per-exhibit custody rows (received,
   ingested, then views, downloads and analyses), hash-chained as evidence/custody.py chains them; every 10th
   exhibit has one row on the sealed (tribunal-only) chain.
 Files are not written to storage: no load-tested page reads them.
@@ -90,7 +90,7 @@ STATE_MIX: list[tuple[str, int, int, str]] = [
     (State.SETTLED, 6, 10, "settle"),
     (State.WITHDRAWN, 4, 4, "withdraw"),
 ]
-# Cases from this many steps on (past the Statement of Defence) hold the exhibits.
+# Cases from this many steps on (the Statement of Claim filed) hold the exhibits.
 EXHIBIT_FROM_STEP = 9
 
 
