@@ -15,11 +15,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from disputes.lifecycle.states import State
-from disputes.models import Appointment, AppointmentStatus, Case, Participant, Role
+from disputes.models import ROLE_SIDE, Appointment, AppointmentStatus, Case, Participant, Role
 
 REGISTRAR = "registrar"
 CANDIDATE = "candidate"
 _CACHE_ATTR = "_tribunal_case_roles"
+_SEATS_ATTR = "_tribunal_party_seats"
 
 
 def is_registrar(user: Any) -> bool:
@@ -32,21 +33,53 @@ def case_roles(user: Any, case: Case) -> frozenset[str]:
         return frozenset()
     cache: dict[int, frozenset[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
     if case.pk not in cache:
-        roles = set(
-            Participant.objects.active().filter(case_id=case.pk, user_id=user.pk).values_list("role", flat=True)
-        )
-        if is_registrar(user):
-            roles.add(REGISTRAR)
-        if Appointment.objects.filter(
-            case_id=case.pk, arbitrator_id=user.pk, status=AppointmentStatus.AWAITING_DECLARATION
-        ).exists():
-            roles.add(CANDIDATE)
-        cache[case.pk] = frozenset(roles)
+        _load_roles(user, [case.pk])
     return cache[case.pk]
+
+
+def party_seats(user: Any, case: Case) -> list[tuple[str, bool]]:
+    """(side, is outside counsel) for each claimant/respondent seat the user holds on the case; cached with the
+    roles (the evidence tier layer reads it, so a page listing many cases asks once, not once per case)."""
+    if not case_roles(user, case):
+        return []
+    seats: dict[int, list[tuple[str, bool]]] = user.__dict__.setdefault(_SEATS_ATTR, {})
+    return seats.get(case.pk, [])
+
+
+def prime_case_roles(user: Any, case_ids: list[int]) -> None:
+    """Load the roles on many cases in two queries, so per-case checks that follow (case_roles, can_see_case, the
+    evidence tiers) run from the cache. The roles are the same ones case_roles computes: it uses this too."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return
+    cache: dict[int, frozenset[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    missing = [pk for pk in dict.fromkeys(case_ids) if pk not in cache]
+    if missing:
+        _load_roles(user, missing)
+
+
+def _load_roles(user: Any, case_ids: list[int]) -> None:
+    roles: dict[int, set[str]] = {pk: set() for pk in case_ids}
+    seats: dict[int, list[tuple[str, bool]]] = {pk: [] for pk in case_ids}
+    rows = Participant.objects.active().filter(case_id__in=case_ids, user_id=user.pk)
+    for case_id, role, outside in rows.values_list("case_id", "role", "is_outside_counsel"):
+        roles[case_id].add(role)
+        if role in (Role.CLAIMANT, Role.RESPONDENT):
+            seats[case_id].append((ROLE_SIDE[Role(role)], outside))
+    if is_registrar(user):
+        for held in roles.values():
+            held.add(REGISTRAR)
+    candidacies = Appointment.objects.filter(
+        case_id__in=case_ids, arbitrator_id=user.pk, status=AppointmentStatus.AWAITING_DECLARATION
+    ).values_list("case_id", flat=True)
+    for case_id in candidacies:
+        roles[case_id].add(CANDIDATE)
+    user.__dict__.setdefault(_CACHE_ATTR, {}).update({pk: frozenset(held) for pk, held in roles.items()})
+    user.__dict__.setdefault(_SEATS_ATTR, {}).update(seats)
 
 
 def forget_roles(user: Any) -> None:
     user.__dict__.pop(_CACHE_ATTR, None)
+    user.__dict__.pop(_SEATS_ATTR, None)
 
 
 def can_see_case(user: Any, case: Case) -> bool:

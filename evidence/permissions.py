@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from disputes import permissions as case_permissions
-from disputes.models import Case, Participant, Role
+from disputes.models import Case, Role
 from evidence.models import AnalysisJob, Exhibit, HearingBundle, JobInput, Tier
 
 TRIBUNAL_ROLES = {Role.ARBITRATOR, Role.EXPERT, case_permissions.REGISTRAR}
@@ -29,11 +29,9 @@ def _side_view(user: Any, case: Case) -> tuple[bool, set[str], bool]:
     roles = case_permissions.case_roles(user, case)
     if roles & TRIBUNAL_ROLES:
         return True, set(), False
-    participations = list(
-        Participant.objects.active().filter(case_id=case.pk, user_id=user.pk, role__in=[Role.CLAIMANT, Role.RESPONDENT])
-    )
-    sides = {p.side for p in participations}
-    outside = any(p.is_outside_counsel for p in participations)
+    seats = case_permissions.party_seats(user, case)
+    sides = {side for side, _ in seats}
+    outside = any(is_outside for _, is_outside in seats)
     return False, sides, outside
 
 
