@@ -477,3 +477,20 @@ class DigestRun(models.Model):
 
     def __str__(self) -> str:
         return f"digest for {self.user_id} on {self.day}"
+
+
+class DocketRead(models.Model):
+    """How far a user has read a case's docket: the highest docket number on record when they last opened the
+    Docket tab. Filings numbered above it, by someone else, are "unread" on their dashboard. Docket numbers only grow
+    (one_filing_per_number), so one high-water mark per user and case is the whole read state."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "case"], name="one_docket_read_per_user_and_case")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read docket of {self.case_id} up to {self.last_number}"

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from config.filenames import safe_filename
@@ -22,6 +23,7 @@ from disputes.lifecycle.payloads import MessageForm
 from disputes.lifecycle.states import State
 from disputes.lifecycle.transitions import BY_EVENT
 from disputes.models import Case, Deadline, DeadlineStatus
+from disputes.services import reading
 from disputes.views import reads
 from disputes.views.types import AuthenticatedRequest
 from evidence.views import tabs as evidence_tabs
@@ -91,6 +93,8 @@ def _tab_context(request: AuthenticatedRequest, case: Case, tab: str) -> dict[st
         page = Paginator(selectors.case_timeline(user=request.user, case=case), ROWS_PER_TAB_PAGE).get_page(page_number)
         return {"page": page, "labels": {name: t.label for name, t in BY_EVENT.items()}}
     if tab == "docket":
+        # Opening the docket is reading it: the dashboard's "unread filings" counts from this mark.
+        reading.docket_mark_read(user_id=request.user.pk, case=case, now=timezone.now())
         return {
             "page": Paginator(selectors.case_docket(case=case), ROWS_PER_TAB_PAGE).get_page(page_number),
             "can_make_bundles": request.user.has_perm("evidence.make_hearing_bundle", case),
