@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from disputes import permissions, selectors
 from disputes.lifecycle.states import State
-from disputes.views import reads
+from disputes.models import Filing
+from disputes.views import cases, reads
 from disputes.views.types import AuthenticatedRequest
+from evidence.views.presenters import job_summary
 
 DASHBOARD_ROWS = 10
+ANALYSES_WINDOW = timedelta(days=14)
+
+
+def _docket_page(filing: Filing) -> int:
+    """The Docket tab page that shows this filing (newest first, numbers without gaps)."""
+    newest: int = filing.docket_newest  # type: ignore[attr-defined]  # annotated by reads.unread_filings
+    return (newest - filing.number) // cases.ROWS_PER_TAB_PAGE + 1
 
 
 @login_required
@@ -26,6 +37,18 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "tribunal_deadlines": list(reads.tribunal_deadlines(user=user)[:DASHBOARD_ROWS]),
         "is_registrar": permissions.is_registrar(user),
     }
+    if my_cases or not context["is_registrar"]:
+        unread = reads.unread_filings(user=user)
+        # Every listed job is one the user may see (evidence.selectors.job_list per case), so the count is too.
+        analyses = reads.finished_analyses(user=user, since=timezone.now() - ANALYSES_WINDOW)
+        context |= {
+            "show_activity": True,
+            "unread_filings": [(filing, _docket_page(filing)) for filing in unread[:DASHBOARD_ROWS]],
+            "unread_count": unread.count(),
+            "analyses": [(job, job_summary(job)) for job in analyses[:DASHBOARD_ROWS]],
+            "analyses_count": analyses.count(),
+            "analyses_days": ANALYSES_WINDOW.days,
+        }
     if context["is_registrar"]:
         screening = list(selectors.case_list(user=user, state=State.SUBMITTED).order_by("submitted_at", "id")[:25])
         to_review = list(reads.appointments_to_review(user=user))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import operator
+from datetime import datetime
+from functools import reduce
 from typing import Any
 
-from django.db.models import QuerySet
+import rules
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from disputes import permissions, selectors
@@ -14,10 +19,14 @@ from disputes.models import (
     Case,
     Challenge,
     Deadline,
+    DocketRead,
+    Filing,
     FilingDocument,
     Notification,
     Role,
 )
+from evidence import selectors as evidence_selectors
+from evidence.models import AnalysisJob, JobStatus
 
 
 def my_cases(*, user: Any) -> QuerySet[Case]:
@@ -80,3 +89,49 @@ def user_for_calendar_token(*, token: str) -> User | None:
     if not token:
         return None
     return User.objects.filter(calendar_token=token, is_active=True).first()
+
+
+def unread_filings(*, user: Any) -> QuerySet[Filing]:
+    """Docket filings on the user's cases filed, by someone else, after the user last opened that case's Docket tab
+    (disputes.services.reading keeps the mark). One query however many cases: the mark is a correlated subquery."""
+    read_up_to = DocketRead.objects.filter(user_id=user.pk, case_id=OuterRef("case_id")).values("last_number")[:1]
+    # The docket lists newest first and numbers have no gaps, so the newest number gives a filing's page there.
+    newest = Filing.objects.filter(case_id=OuterRef("case_id")).order_by("-number").values("number")[:1]
+    cases = list(my_cases(user=user))
+    permissions.prime_case_roles(user, [case.pk for case in cases])
+    # rules.has_perm, not user.has_perm: the latter unwraps request.user's lazy object, whose role cache was primed.
+    readable = [case.pk for case in cases if rules.has_perm("disputes.view_docket", user, case)]
+    return (
+        Filing.objects.filter(case_id__in=readable)
+        .exclude(filed_by_id=user.pk)
+        .annotate(read_up_to=Coalesce(Subquery(read_up_to), 0))
+        .filter(number__gt=F("read_up_to"))
+        .annotate(docket_newest=Subquery(newest))
+        .select_related("case", "filed_by")
+        .order_by("-filed_at", "-id")
+    )
+
+
+ANALYSIS_STATUSES = [JobStatus.SUCCEEDED, JobStatus.FAILED]
+
+
+def finished_analyses(*, user: Any, since: datetime) -> QuerySet[AnalysisJob]:
+    """Analyses that succeeded or failed since `since` on the user's cases, as the Analyses tab lists them: each case's
+    jobs come from evidence.selectors.job_list, so a job over an exhibit the user may not see is not among them.
+    The roles on every case are loaded in one go first, so the tier checks run from the cache, not per case."""
+    case_ids = list(
+        AnalysisJob.objects.filter(case__in=my_cases(user=user), status__in=ANALYSIS_STATUSES, finished_at__gte=since)
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
+    if not case_ids:
+        return AnalysisJob.objects.none()
+    permissions.prime_case_roles(user, case_ids)
+    cases = list(Case.objects.filter(pk__in=case_ids))
+    per_case = [evidence_selectors.job_list(user=user, case=case) for case in cases]
+    return (
+        reduce(operator.or_, per_case)
+        .filter(status__in=ANALYSIS_STATUSES, finished_at__gte=since)
+        .select_related("case")
+        .order_by("-finished_at", "-id")
+    )

@@ -93,3 +93,29 @@ def test_dashboard_query_count_is_constant(personas, case_at, as_user):
     build(case_at, 10)
     for persona in ("clara", "greta"):
         assert count_queries(as_user(getattr(personas, persona)), reverse("dashboard")) == counts[persona]
+
+
+def test_dashboard_unread_filings_and_analyses_query_count_is_constant(
+    personas, case_at, as_user, django_capture_on_commit_callbacks
+):
+    """Unread filings and finished analyses (with a sealed exhibit's job, hidden from the claimant) on every case:
+    the tier checks per case run from roles loaded once, so more cases and jobs cost no more queries."""
+    import os
+
+    from tests.evidence.helpers import upload
+
+    def add_cases(n: int) -> None:
+        for case in build(case_at, 0) + [case_at("evidence") for _ in range(n)]:
+            grow_case(case, personas, 1)
+            with django_capture_on_commit_callbacks(execute=True):
+                upload(personas.clara, case, b"%PDF-1.4\n" + os.urandom(512), title="Open exhibit")
+                upload(personas.rafael, case, b"%PDF-1.4\n" + os.urandom(512), title="Sealed", tier="tribunal")
+
+    add_cases(1)
+    personas_ = ("clara", "rafael", "ada")
+    counts = {name: count_queries(as_user(getattr(personas, name)), reverse("dashboard")) for name in personas_}
+    add_cases(3)
+    for name in personas_:
+        page = as_user(getattr(personas, name)).get(reverse("dashboard")).content.decode()
+        assert "No unread filings" not in page and "No analysis finished" not in page, name
+        assert count_queries(as_user(getattr(personas, name)), reverse("dashboard")) == counts[name], name
