@@ -176,7 +176,7 @@ def detect_extraction(
         limits=[
             f"PRADA, templates and topics use a pseudo-random sample of at most {sample_size} prompts per account "
             f"and {max_sampled_prompts:,} prompts in all.",
-            "Distinct prompts and distinct IPs are HyperLogLog estimates (about 2 % error).",
+            "Distinct prompts are a HyperLogLog estimate (about 2 % error); distinct IPs are counted exactly.",
             "PRADA catches synthetic (perturbed) queries; an attacker sending natural data evades it by design, "
             "so volume, rate and template signals are reported alongside.",
         ],
