@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.functional import LazyObject, empty
 
 from disputes.lifecycle.states import State
 from disputes.models import ROLE_SIDE, Appointment, AppointmentStatus, Case, Participant, Role
@@ -23,6 +24,18 @@ _CACHE_ATTR = "_tribunal_case_roles"
 _SEATS_ATTR = "_tribunal_party_seats"
 
 
+def _memo(user: Any) -> dict[str, Any]:
+    """Where the per-request role caches live: on the real user object. `request.user` is a lazy wrapper with its
+    own __dict__, while rules and `user.has_perm` are handed the object behind it; caching on the wrapper made
+    every check through the other path query again."""
+    if isinstance(user, LazyObject):
+        lazy: Any = user  # LazyObject's stub does not declare its private slots
+        if lazy._wrapped is empty:
+            lazy._setup()
+        user = lazy._wrapped
+    return user.__dict__
+
+
 def is_registrar(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_registrar", False) and user.is_active)
 
@@ -31,7 +44,7 @@ def case_roles(user: Any, case: Case) -> frozenset[str]:
     """Roles of `user` on `case`, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active or case.pk is None:
         return frozenset()
-    cache: dict[int, frozenset[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    cache: dict[int, frozenset[str]] = _memo(user).setdefault(_CACHE_ATTR, {})
     if case.pk not in cache:
         _load_roles(user, [case.pk])
     return cache[case.pk]
@@ -42,7 +55,7 @@ def party_seats(user: Any, case: Case) -> list[tuple[str, bool]]:
     roles (the evidence tier layer reads it, so a page listing many cases asks once, not once per case)."""
     if not case_roles(user, case):
         return []
-    seats: dict[int, list[tuple[str, bool]]] = user.__dict__.setdefault(_SEATS_ATTR, {})
+    seats: dict[int, list[tuple[str, bool]]] = _memo(user).setdefault(_SEATS_ATTR, {})
     return seats.get(case.pk, [])
 
 
@@ -51,7 +64,7 @@ def prime_case_roles(user: Any, case_ids: list[int]) -> None:
     evidence tiers) run from the cache. The roles are the same ones case_roles computes: it uses this too."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return
-    cache: dict[int, frozenset[str]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    cache: dict[int, frozenset[str]] = _memo(user).setdefault(_CACHE_ATTR, {})
     missing = [pk for pk in dict.fromkeys(case_ids) if pk not in cache]
     if missing:
         _load_roles(user, missing)
@@ -73,13 +86,13 @@ def _load_roles(user: Any, case_ids: list[int]) -> None:
     ).values_list("case_id", flat=True)
     for case_id in candidacies:
         roles[case_id].add(CANDIDATE)
-    user.__dict__.setdefault(_CACHE_ATTR, {}).update({pk: frozenset(held) for pk, held in roles.items()})
-    user.__dict__.setdefault(_SEATS_ATTR, {}).update(seats)
+    _memo(user).setdefault(_CACHE_ATTR, {}).update({pk: frozenset(held) for pk, held in roles.items()})
+    _memo(user).setdefault(_SEATS_ATTR, {}).update(seats)
 
 
 def forget_roles(user: Any) -> None:
-    user.__dict__.pop(_CACHE_ATTR, None)
-    user.__dict__.pop(_SEATS_ATTR, None)
+    _memo(user).pop(_CACHE_ATTR, None)
+    _memo(user).pop(_SEATS_ATTR, None)
 
 
 def can_see_case(user: Any, case: Case) -> bool:

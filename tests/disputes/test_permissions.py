@@ -109,3 +109,21 @@ def test_deactivated_user_loses_access(case_at, personas):
     permissions.forget_roles(personas.rafael)
     assert not permissions.can_see_case(personas.rafael, case)
     assert not permissions.visible_cases(personas.rafael).exists()
+
+
+def test_roles_are_loaded_once_per_request_through_the_lazy_user_and_the_real_one(
+    case_at, personas, django_assert_num_queries
+):
+    """Views hold request.user (a lazy wrapper); rules receive the user behind it. Both share one role cache."""
+    from django.utils.functional import SimpleLazyObject
+
+    case = case_at("notified")
+    user = type(personas.clara).objects.get(pk=personas.clara.pk)
+    lazy = SimpleLazyObject(lambda: user)
+    with django_assert_num_queries(2):  # participants + candidacies, once
+        assert permissions.case_roles(lazy, case) == {Role.CLAIMANT}
+        assert permissions.case_roles(user, case) == {Role.CLAIMANT}
+        assert user.has_perm("disputes.view_case", case)
+    permissions.forget_roles(lazy)
+    with django_assert_num_queries(2):
+        assert permissions.case_roles(user, case) == {Role.CLAIMANT}
