@@ -57,6 +57,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             "screening": [(case, selectors.next_deadline(case)) for case in screening],
             "overdue_count": selectors.deadline_board(user=user, window="overdue").count(),
             "stage_counts": [row for row in selectors.stage_counts(user=user) if row[2]],
+            "time_in_stage": selectors.time_in_stage(user=user),  # cached: the board draws the same chart
             "to_review": to_review,
             "challenges": challenges,
             "to_decide": len(to_review) + len(challenges),

@@ -107,6 +107,8 @@ def test_dashboard_per_role(personas, case_at, as_user):
     assert "Screening queue" in greta and submitted.reference in greta
     assert "overdue deadline" in greta
     assert "Cases by stage" in greta
+    # Time spent in each stage, drawn as an SVG chart (the submitted case has been in "Submitted" since filing).
+    assert "Average time in each stage" in greta and '<svg class="chart"' in greta and "days." in greta
 
     otto = as_user(personas.otto).get(reverse("dashboard")).content.decode()
     assert "Appointments awaiting your declaration" in otto
