@@ -17,3 +17,5 @@ urlpatterns = [
 
 # A request refused for its size or counts says which limit it hit (config.errors).
 handler400 = "config.errors.bad_request"
+# An /api/ URL that matches no route answers in the API's error shape.
+handler404 = "config.errors.not_found"

@@ -26,7 +26,8 @@ class TierRequestSerializer(serializers.Serializer):
 class JobOrderRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sorted(INPUT_ROLES), help_text="The analysis to run.")
     inputs = serializers.DictField(
-        child=serializers.IntegerField(min_value=1),
+        # Bounded by the largest primary key: a bigger integer is no file, not a database overflow (a 500).
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         help_text='Exhibit file id per input role, e.g. {"a": 12, "b": 31} for weights.lineage.',
     )
     parameters = serializers.DictField(

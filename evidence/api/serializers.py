@@ -146,7 +146,8 @@ class JobSerializer(serializers.ModelSerializer):
     def get_parameters(self, job: AnalysisJob) -> dict[str, Any]:
         return {k: v for k, v in (job.parameters or {}).items() if k not in SECRET_PARAMETERS}
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    # Null in lists and until the job succeeds: the schema must say so (clients generated from it would reject null).
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_result(self, job: AnalysisJob) -> Any:
         # One component for lists and detail keeps the schema's enum names stable; lists skip the (large) reports.
         return job.result if self.context.get("with_result") else None
