@@ -41,8 +41,8 @@ pytest: venv-dev
 # The harnesses behind docs/assurance.md: access matrix, leak crawl, hostile inputs, tamper detection
 # (tests/assurance), worker durability and faults (tests/worker), schemathesis, deployment checks, backup and
 # restore. Serial with -s, because xdist swallows what the tests print, and their printed counts are the figures.
-ASSURE_TESTS := tests/assurance tests/worker tests/api/test_schema_conformance.py \
-	tests/evidence_api/test_schema_conformance.py tests/ops/test_deploy_check.py \
+# tests/assurance includes the API fuzzing (test_api_fuzz.py), which replaced the two schema-conformance tests.
+ASSURE_TESTS := tests/assurance tests/worker tests/ops/test_deploy_check.py \
 	$(wildcard tests/ops/test_backup_restore.py)
 
 assure: venv-dev
