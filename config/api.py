@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -64,6 +65,26 @@ def request_limit_error(exc: BaseException) -> tuple[int, str, str] | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _error_response(exc, context)
+    if response is not None:
+        _render_errors_as_json(context)
+    return response
+
+
+def _render_errors_as_json(context: dict[str, Any]) -> None:
+    """A route that can answer a file (custody CSV, a PDF, a ZIP) chose that renderer from `?format=` or Accept;
+    its errors are still the JSON error shape and must say so, not arrive labelled text/csv or application/pdf.
+    DRF's finalize_response takes the renderer from the request, so this is where to switch it."""
+    request = context.get("request")
+    if request is None:
+        return
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format not in {"json", "api"}:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
+def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, TransitionError):
         return _transition_error_response(exc)
     limit = request_limit_error(exc)
