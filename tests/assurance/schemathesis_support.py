@@ -6,6 +6,7 @@ Used by tests/assurance/test_api_fuzz.py (one place, so the disputes and evidenc
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,9 +54,39 @@ def load_schema(*, mode: str, seed: int) -> Any:
         }
     )
     raw = SchemaGenerator().get_schema(request=None, public=True)
+    if mode == "negative":
+        # Schemathesis 4.3.18 bundles $refs when it mutates a body and sometimes loses the bundle
+        # ("PointerToNowhere: '/x-bundled/schemaN'"), failing before any request is sent; inlined schemas give it
+        # nothing to bundle. Same schema, only written out.
+        raw = inline_component_refs(raw)
     schema = schemathesis.openapi.from_dict(raw, config=config)
     schema.app = get_wsgi_application()
     return schema
+
+
+def inline_component_refs(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an OpenAPI document with every `#/components/schemas/...` reference replaced by the schema it names
+    (a recursive reference is left as it is)."""
+    components = document.get("components", {}).get("schemas", {})
+    prefix = "#/components/schemas/"
+
+    def inline(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [inline(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix):
+            name = ref[len(prefix) :]
+            if name in seen or name not in components:
+                return dict(node)
+            siblings = {key: inline(value, seen) for key, value in node.items() if key != "$ref"}
+            return {**inline(copy.deepcopy(components[name]), (*seen, name)), **siblings}
+        return {key: inline(value, seen) for key, value in node.items()}
+
+    inlined = {key: value for key, value in document.items() if key != "paths"}
+    inlined["paths"] = inline(document.get("paths", {}), ())
+    return inlined
 
 
 def keep_the_test_connection() -> Iterator[None]:
