@@ -220,3 +220,35 @@ def live_worker(_worker_process: LiveWorker, transactional_db: None, settings: A
             _worker_process.wait_for(_worker_process.idle, what="the worker to finish this test's tasks")
         finally:
             _reset_broker_connections(app)
+
+
+def llama_model(
+    path: Path,
+    seed: int,
+    base: dict[str, Any] | None = None,
+    *,
+    hidden: int,
+    layers: int,
+    vocab: int,
+    ffn: int,
+) -> dict[str, Any]:
+    """Write a llama-shaped safetensors model (or, given `base`, a lightly perturbed fine-tune of it) and return its
+    tensors. The size decides how long a weights.lineage comparison runs: tests pick it for the kill they aim."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(seed)
+    if base is None:
+        weights = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden), dtype=np.float32)}
+        for i in range(layers):
+            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                weights[f"model.layers.{i}.self_attn.{name}.weight"] = rng.standard_normal(
+                    (hidden, hidden), dtype=np.float32
+                )
+            for name, shape in (("gate_proj", (ffn, hidden)), ("up_proj", (ffn, hidden)), ("down_proj", (hidden, ffn))):
+                weights[f"model.layers.{i}.mlp.{name}.weight"] = rng.standard_normal(shape, dtype=np.float32)
+            weights[f"model.layers.{i}.input_layernorm.weight"] = np.ones(hidden, dtype=np.float32)
+    else:
+        weights = {k: v + 0.01 * rng.standard_normal(v.shape, dtype=np.float32) for k, v in base.items()}
+    save_file(weights, str(path))
+    return weights

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from evidence.jobs import job_enqueue, jobs_recover
@@ -34,6 +33,7 @@ from tests.worker.conftest import (
     _database_url,
     _filesystem_transport_options,
     _reset_broker_connections,
+    llama_model,
 )
 
 pytestmark = pytest.mark.worker
@@ -193,26 +193,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             _kill(process)
 
 
-def _small_model(path: Path, seed: int, base: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def _small_model(path: Path, seed: int, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """A llama-shaped model of 0.7 MB: its comparison takes a fraction of a second and reports progress 40 times."""
-    from safetensors.numpy import save_file
-
-    rng = np.random.default_rng(seed)
-    hidden, layers, vocab, ffn = 64, 4, 256, 128
-    if base is None:
-        weights = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden), dtype=np.float32)}
-        for i in range(layers):
-            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
-                weights[f"model.layers.{i}.self_attn.{name}.weight"] = rng.standard_normal(
-                    (hidden, hidden), dtype=np.float32
-                )
-            for name, shape in (("gate_proj", (ffn, hidden)), ("up_proj", (ffn, hidden)), ("down_proj", (hidden, ffn))):
-                weights[f"model.layers.{i}.mlp.{name}.weight"] = rng.standard_normal(shape, dtype=np.float32)
-            weights[f"model.layers.{i}.input_layernorm.weight"] = np.ones(hidden, dtype=np.float32)
-    else:
-        weights = {k: v + 0.01 * rng.standard_normal(v.shape, dtype=np.float32) for k, v in base.items()}
-    save_file(weights, str(path))
-    return weights
+    return llama_model(path, seed, base, hidden=64, layers=4, vocab=256, ffn=128)
 
 
 def _api_log() -> bytes:

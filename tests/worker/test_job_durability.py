@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from evidence.jobs import jobs_recover
@@ -22,32 +21,16 @@ from tests.worker.conftest import (
     _database_url,
     _filesystem_transport_options,
     _reset_broker_connections,
+    llama_model,
 )
 
 pytestmark = pytest.mark.worker
 STALE_SECONDS = 4
 
 
-def _big_model(path: Path, seed: int, base: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def _big_model(path: Path, seed: int, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """A llama-shaped model big enough that its comparison runs for several seconds."""
-    from safetensors.numpy import save_file
-
-    rng = np.random.default_rng(seed)
-    hidden, layers, vocab, ffn = 512, 8, 4096, 1024
-    if base is None:
-        weights = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden), dtype=np.float32)}
-        for i in range(layers):
-            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
-                weights[f"model.layers.{i}.self_attn.{name}.weight"] = rng.standard_normal(
-                    (hidden, hidden), dtype=np.float32
-                )
-            for name, shape in (("gate_proj", (ffn, hidden)), ("up_proj", (ffn, hidden)), ("down_proj", (hidden, ffn))):
-                weights[f"model.layers.{i}.mlp.{name}.weight"] = rng.standard_normal(shape, dtype=np.float32)
-            weights[f"model.layers.{i}.input_layernorm.weight"] = np.ones(hidden, dtype=np.float32)
-    else:
-        weights = {k: v + 0.01 * rng.standard_normal(v.shape, dtype=np.float32) for k, v in base.items()}
-    save_file(weights, str(path))
-    return weights
+    return llama_model(path, seed, base, hidden=512, layers=8, vocab=4096, ffn=1024)
 
 
 def _start_worker(var_dir: Path, queue: str, name: str) -> LiveWorker:
